@@ -1,0 +1,8 @@
+"""Weak-to-strong generalization with pairwise preferences: weak labels, strong embeddings, linear and Bradley-Terry probes, honest PGR.
+
+Modules:
+
+- `w2s_prefs.metrics`: One definition of accuracy and PGR used everywhere, the weak-to-strong diagnostics (agreement, corrected/corrupted, misfit vs gain, calibration, accuracy by weak confidence, pairwise accuracy of preferences), and confidence intervals over seeds.
+- `w2s_prefs.synthetic`: A task with a known answer: a linear teacher in the strong embedding space, a weak supervisor that sees a noisy low-dimensional view of it, and the baseline students (ceiling, naive hard/soft, auxiliary confidence) compared over seeds."""
+
+__version__ = "0.0.1"
