@@ -1,0 +1,314 @@
+"""Benchmarks for `w2s_prefs`, measured side by side in one run and printed as one table.
+
+1. Preference construction: the seed's algorithm (a Python double loop over examples that share a weak
+   argmax, materialising the 2048-d difference vector `x_i - x_j` of every pair, more confident first)
+   against `w2s_prefs.prefs.same_class_prefs` / `cross_class_prefs` (index pairs only). Time and peak
+   memory, each measured in a fresh subprocess (peak RSS, see `peak_rss_delta`).
+2. Probe training throughput: `probes.train_probe` (soft targets) and `pref_probe.fit_prefs` (20k pairs),
+   on the CPU and on CUDA when available.
+3. Embedding extraction: `embed.embed` (and `models.extract`) against the bare forward pass of the strong
+   model on the same pre-transformed Fashion-MNIST images.
+4. End to end: the `w2s-prefs` CLI run twice in a subprocess, cold cache then cached rerun, stage timings
+   read from its `results.json`.
+
+Usage: `python benchmarks/bench.py [--quick] [--sections 1 2 3 4] [--out benchmarks/results.json]`
+(see benchmarks/README.md).
+"""
+from __future__ import annotations
+import argparse, json, os, platform, resource, shlex, shutil, subprocess, sys, tempfile, time
+from pathlib import Path
+import torch
+
+HERE = Path(__file__).resolve().parent
+D_SEED, K = 2048, 10  # strong embedding size of the seed (DINO ResNet50) and number of classes
+
+# ---------------------------------------------------------------------------------------------- helpers
+
+def weak_probs(n:int, k:int=K, seed:int=0) -> torch.Tensor:
+    "Weak soft labels: softmax of N(0, 2^2) logits from a seeded generator."
+    g = torch.Generator().manual_seed(seed)
+    return (2 * torch.randn(n, k, generator=g)).softmax(1)
+
+def features(n:int, d:int, seed:int=1) -> torch.Tensor:
+    "Random float32 'embeddings' from a seeded generator."
+    return torch.randn(n, d, generator=torch.Generator().manual_seed(seed))
+
+def _status_kb(field:str) -> int:
+    for line in Path('/proc/self/status').read_text().splitlines():
+        if line.startswith(field + ':'): return int(line.split()[1])
+    raise KeyError(field)
+
+def peak_rss_delta(fn):
+    "Run `fn()`; return `(result, seconds, bytes)`, bytes = peak RSS during the call minus RSS just before it."
+    try:
+        Path('/proc/self/clear_refs').write_text('5')  # Linux: reset the peak-RSS high-water mark (VmHWM) to the current RSS
+        base, peak = _status_kb('VmRSS'), lambda: _status_kb('VmHWM')
+    except OSError:  # no reset available: fall back to the lifetime maximum (can only under-report)
+        base, peak = _status_kb('VmRSS'), lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    t0 = time.perf_counter()
+    out = fn()
+    secs = time.perf_counter() - t0
+    return out, secs, max(0, peak() - base) * 1024
+
+def best_time(fn, reps:int, sync=lambda: None) -> float:
+    "Minimum wall time of `reps` calls of `fn` (synchronising after each)."
+    times = []
+    for _ in range(reps):
+        t0 = time.perf_counter(); fn(); sync(); times.append(time.perf_counter() - t0)
+    return min(times)
+
+def fmt_time(s):
+    if s is None: return '-'
+    return f'{s * 1e3:.1f} ms' if s < 1 else f'{s:.2f} s'
+
+def fmt_bytes(b):
+    if b is None: return '-'
+    for unit, size in (('GB', 2**30), ('MB', 2**20), ('kB', 2**10)):
+        if b >= size: return f'{b / size:.1f} {unit}'
+    return f'{b} B'
+
+def fmt_rate(r, unit):
+    if r is None: return '-'
+    return f'{r / 1e6:.2f}M {unit}/s' if r >= 1e6 else f'{r / 1e3:.1f}k {unit}/s' if r >= 1e3 else f'{r:.1f} {unit}/s'
+
+def verdict(ok:bool) -> str: return 'PASS' if ok else 'MISS'
+
+# ------------------------------------------------------------------------ 1. preference construction
+
+def seed_prefs(x:torch.Tensor, probs:torch.Tensor, rows:int|None=None) -> torch.Tensor:
+    """The seed's construction: for every pair (i, j) with the same weak argmax, append the difference of their strong
+    embeddings, the more confident one first; then stack them into one training tensor. `rows` limits the outer loop
+    (for extrapolation). Weak labels and confidences are read from Python lists, which is kinder than indexing tensors."""
+    labels, conf = probs.argmax(1).tolist(), probs.max(1).values.tolist()
+    n, diffs = len(x), []
+    for i in range(n if rows is None else rows):
+        for j in range(i + 1, n):
+            if labels[i] != labels[j]: continue
+            diffs.append(x[i] - x[j] if conf[i] > conf[j] else x[j] - x[i])
+    return torch.stack(diffs)
+
+def same_class_pair_count(probs:torch.Tensor, rows:int|None=None) -> tuple[int, int]:
+    "(same-class pairs, inner-loop iterations) the seed's loop visits over its first `rows` rows."
+    labels, n = probs.argmax(1), len(probs)
+    rows = n if rows is None else rows
+    pairs = sum(int((labels[i + 1:] == labels[i]).sum()) for i in range(rows))
+    return pairs, sum(n - 1 - i for i in range(rows))
+
+def prefs_worker(spec:dict) -> dict:
+    "Runs in a fresh subprocess: one preference-construction measurement."
+    torch.set_num_threads(spec['threads'])
+    probs = weak_probs(spec['n'])
+    if spec['impl'] == 'seed':
+        x = features(spec['n'], D_SEED)
+        diffs, secs, mem = peak_rss_delta(lambda: seed_prefs(x, probs, spec.get('rows')))
+        return dict(seconds=secs, peak_bytes=mem, pairs=len(diffs), tensor_bytes=diffs.numel() * diffs.element_size())
+    from w2s_prefs.prefs import same_class_prefs, cross_class_prefs
+    build = dict(same_class=same_class_prefs, cross_class=cross_class_prefs)[spec['impl']]
+    run = lambda: build(probs, budget=spec['budget'])
+    build(weak_probs(200, seed=9), budget=spec['budget'])  # warm-up: first-call costs are not the algorithm's
+    prefs, first, mem = peak_rss_delta(run)
+    secs = min(first, best_time(run, spec['reps'] - 1)) if spec['reps'] > 1 else first
+    return dict(seconds=secs, first_seconds=first, peak_bytes=mem, pairs=len(prefs),
+                tensor_bytes=sum(t.numel() * t.element_size() for t in (prefs.i, prefs.j, prefs.cls, prefs.weight)))
+
+def in_subprocess(spec:dict, env:dict) -> dict:
+    "Run `prefs_worker(spec)` in a fresh Python process so its peak memory is its own."
+    r = subprocess.run([sys.executable, __file__, '--worker', json.dumps(spec)], capture_output=True, text=True, env=env)
+    if r.returncode: raise RuntimeError(f"worker {spec} failed:\n{r.stderr[-3000:]}")
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+def mem_available() -> int:
+    for line in Path('/proc/meminfo').read_text().splitlines():
+        if line.startswith('MemAvailable:'): return int(line.split()[1]) * 1024
+    return 2**62
+
+def bench_prefs(cfg, env) -> list[dict]:
+    rows, seed_secs = [], {}
+    for n in cfg.seed_ns:
+        probs = weak_probs(n)
+        pairs, iters = same_class_pair_count(probs)
+        need = 2 * pairs * (D_SEED * 4 + 200)  # the list of diff tensors (+ ~200 B of object each) and the stacked copy
+        sub, note, cap = None, '', cfg.seed_mem_gb * 2**30 if cfg.seed_mem_gb else 0.6 * mem_available()
+        if need > cap:  # would not fit: run the first rows only (about half the cap), extrapolate by inner-loop iterations
+            sub = max(1, int(n * cap / need / 2))
+            sub_pairs, sub_iters = same_class_pair_count(probs, sub)
+        r = in_subprocess(dict(impl='seed', n=n, rows=sub, threads=cfg.threads), env)
+        if sub:
+            scale = iters / sub_iters
+            r.update(seconds=r['seconds'] * scale, peak_bytes=r['peak_bytes'] * pairs / max(sub_pairs, 1), pairs=pairs)
+            note = f' EXTRAPOLATED from first {sub} of {n} rows (time x{scale:.1f} by loop iterations, memory by pairs)'
+        seed_secs[n] = r['seconds']
+        rows.append(dict(section='1 prefs', case=f'n={n} seed loop+diffs ({r["pairs"]:,} x {D_SEED}-d){note}',
+                         time_s=r['seconds'], peak_bytes=r['peak_bytes'], **_raw(r, n=n, impl='seed', extrapolated=bool(sub))))
+    for n in cfg.our_ns:
+        cases = [('same_class', None if n <= 3000 else cfg.big_budget), ('cross_class', cfg.big_budget)]
+        if n == 3000: cases.insert(1, ('same_class', 20_000))  # the budget `fit_prefs` uses by default
+        for impl, budget in cases:
+            r = in_subprocess(dict(impl=impl, n=n, budget=budget, reps=cfg.reps, threads=cfg.threads), env)
+            like_for_like = impl == 'same_class' and budget is None and n in seed_secs  # the seed's output: all same-class pairs
+            ratio = seed_secs[n] / r['seconds'] if impl == 'same_class' and n in seed_secs else None
+            target = f'>=1000x {verdict(ratio >= 1000)}' if like_for_like and n == 3000 else ''
+            rows.append(dict(section='1 prefs', case=f'n={n} ours {impl} ({r["pairs"]:,} pairs, budget={f"{budget:,}" if budget else "all"})',
+                             time_s=r['seconds'], peak_bytes=r['peak_bytes'], ratio=ratio, target=target,
+                             **_raw(r, n=n, impl=impl, budget=budget)))
+    return rows
+
+def _raw(r:dict, **kw) -> dict: return dict(raw={**kw, **r})
+
+# ------------------------------------------------------------------------------ 2. probe training
+
+def bench_training(cfg) -> list[dict]:
+    from w2s_prefs.probes import train_probe
+    from w2s_prefs.pref_probe import fit_prefs
+    n, d, ep = cfg.train_n, 1280, cfg.train_epochs
+    devices = ['cpu'] + (['cuda'] if torch.cuda.is_available() else [])
+    rows = []
+    for dev in devices:
+        sync = torch.cuda.synchronize if dev == 'cuda' else (lambda: None)
+        x, t = features(n, d).to(dev), weak_probs(n).to(dev)
+        naive = lambda: train_probe(x, t, epochs=ep, lr=1e-3, batch_size=100, seed=0)
+        pref = lambda: fit_prefs(x, t, budget=cfg.train_pairs, epochs=ep, lr=1e-3, seed=0)
+        naive_warm = lambda: train_probe(x[:200], t[:200], epochs=1, seed=0)
+        naive_warm(); fit_prefs(x[:200], t[:200], budget=1000, epochs=1, seed=0); sync()  # warm-up
+        s = best_time(naive, cfg.reps_train, sync)
+        rows.append(dict(section='2 train', case=f'{dev} naive probe (n={n}, d={d}, soft, Adam, bs 100, {ep} ep)',
+                         time_s=s, rate=fmt_rate(n * ep / s, 'ex'), raw=dict(device=dev, n=n, d=d, epochs=ep, ex_per_s=n * ep / s)))
+        s = best_time(pref, cfg.reps_train, sync)
+        rows.append(dict(section='2 train', case=f'{dev} pref probe fit_prefs ({cfg.train_pairs:,} pairs, {ep} ep, incl. pairs+offsets)',
+                         time_s=s, rate=fmt_rate(cfg.train_pairs * ep / s, 'pairs'),
+                         raw=dict(device=dev, n=n, d=d, epochs=ep, pairs=cfg.train_pairs, pairs_per_s=cfg.train_pairs * ep / s)))
+    if 'cuda' not in devices:
+        rows.append(dict(section='2 train', case='cuda: torch.cuda.is_available() is False, GPU rows skipped'))
+    return rows
+
+# --------------------------------------------------------------------------- 3. embedding extraction
+
+def bench_extraction(cfg) -> list[dict]:
+    from w2s_prefs.data import get_dataset
+    from w2s_prefs.models import get_strong, extract, choose_device
+    from w2s_prefs.embed import embed
+    dev, bs, n = choose_device(), 256, cfg.n_images
+    sync = torch.cuda.synchronize if dev.type == 'cuda' else (lambda: None)
+    data = get_dataset('fashion_mnist', 'train')
+    strong = get_strong('effnet_lite0', image_size=64).to(dev)
+    idx = torch.arange(n)
+    batches = torch.stack([strong.transform(data.ds[i][0]) for i in range(n)]).split(bs)  # decoded + transformed once
+
+    def bare():
+        with torch.inference_mode():
+            for b in batches: strong(b.to(dev)).cpu()
+    with tempfile.TemporaryDirectory() as tmp:
+        pipeline = lambda: embed(data, idx, None, strong, cache_dir=tmp, batch_size=bs, device=dev,
+                                 progress=False, verbose=False, use_cache=False)
+        loader = lambda: extract(data, idx, [strong], batch_size=bs, device=dev, progress=False)
+        bare()  # warm-up
+        times = dict(bare=[], embed=[], extract=[])
+        for _ in range(cfg.reps_extract):  # interleaved, best of each: fair under a varying background load
+            for name, fn in (('bare', bare), ('embed', pipeline), ('extract', loader)):
+                times[name].append(best_time(fn, 1, sync))
+    t = {k: min(v) for k, v in times.items()}
+    ratio = t['embed'] / t['bare']
+    return [dict(section='3 extract', case=f'{dev.type} bare forward effnet_lite0 64px ({n} pre-transformed imgs, bs {bs})',
+                 time_s=t['bare'], rate=fmt_rate(n / t['bare'], 'img')),
+            dict(section='3 extract', case='  models.extract (decode + transform + forward)', time_s=t['extract'],
+                 rate=fmt_rate(n / t['extract'], 'img'), ratio=t['extract'] / t['bare']),
+            dict(section='3 extract', case='  embed.embed (extract + cache write), cold cache', time_s=t['embed'],
+                 rate=fmt_rate(n / t['embed'], 'img'), ratio=ratio, target=f'<=1.3x {verdict(ratio <= 1.3)}',
+                 raw=dict(device=dev.type, n=n, batch_size=bs, seconds=t, img_per_s={k: n / v for k, v in t.items()}))]
+
+# ----------------------------------------------------------------------------------- 4. end to end
+
+def cli_command() -> list[str]:
+    exe = shutil.which('w2s-prefs')
+    return [exe] if exe else [sys.executable, '-c', 'from w2s_prefs.cli import main; main()']
+
+def bench_e2e(cfg, env) -> list[dict]:
+    rows = []
+    with tempfile.TemporaryDirectory() as cache, tempfile.TemporaryDirectory() as out:
+        cmd = cli_command() + ['--cache-dir', cache, '--out', out, '--no-progress', '--no-figures'] + shlex.split(cfg.e2e_args)
+        for run, limit in (('first run, cold cache', 180), ('cached rerun', 20)):
+            t0 = time.perf_counter()
+            r = subprocess.run(cmd, capture_output=True, text=True, env=env)
+            wall = time.perf_counter() - t0
+            if r.returncode: raise RuntimeError(f"{shlex.join(cmd)} failed:\n{r.stderr[-3000:]}")
+            res = json.loads((Path(out)/'results.json').read_text())
+            tm = res['timings']
+            fit_seconds = {m: sum(d.get('seconds') or []) for m, d in res['methods'].items()}  # final fits, all seeds (no tuning)
+            target = f'<{limit} s {verdict(wall < limit)}' if cfg.e2e_targets else f'(<{limit} s: default config only)'
+            other = tm['total_seconds'] - tm['load_seconds'] - tm['train_seconds']  # pair diagnostics, writing results
+            rows.append(dict(section='4 e2e', case=f'{run}: load {tm["load_seconds"]:.1f} + train {tm["train_seconds"]:.1f} + other '
+                             f'{other:.1f} = total {tm["total_seconds"]:.1f} s; Time = wall incl. imports', time_s=wall, target=target,
+                             raw=dict(run=run, command=shlex.join(cmd), wall_seconds=wall, fit_seconds_per_method=fit_seconds, **tm)))
+    return rows
+
+# ----------------------------------------------------------------------------------------- driver
+
+def environment(threads:int) -> dict:
+    dev = torch.cuda.get_device_name(0) if torch.cuda.is_available() else 'cpu (no CUDA)'
+    import w2s_prefs
+    return dict(python=platform.python_version(), torch=torch.__version__, w2s_prefs=w2s_prefs.__version__,
+                torch_threads=threads, cpu_count=os.cpu_count(), device=dev, platform=platform.platform(),
+                load_average=os.getloadavg())
+
+def print_table(rows:list[dict]):
+    cols = [('Section', lambda r: r['section']), ('Case', lambda r: r['case']),
+            ('Time', lambda r: fmt_time(r.get('time_s'))), ('Peak mem', lambda r: fmt_bytes(r.get('peak_bytes'))),
+            ('Rate', lambda r: r.get('rate', '-')),
+            ('Ratio', lambda r: f"{r['ratio']:,.{0 if r['ratio'] >= 10 else 2}f}x" if r.get('ratio') else '-'),
+            ('Target', lambda r: r.get('target') or '')]
+    cells = [[name for name, _ in cols]] + [[f(r) for _, f in cols] for r in rows]
+    widths = [max(len(c[i]) for c in cells) for i in range(len(cols))]
+    line = lambda c: '  '.join(s.ljust(w) for s, w in zip(c, widths)).rstrip()
+    print(line(cells[0])); print('  '.join('-' * w for w in widths))
+    prev = None
+    for r, c in zip(rows, cells[1:]):
+        if prev and r['section'] != prev: print()
+        print(line(c)); prev = r['section']
+
+def config(args) -> argparse.Namespace:
+    q = args.quick
+    return argparse.Namespace(
+        threads=args.threads, quick=q, seed_mem_gb=args.seed_mem_gb,
+        seed_ns=[300] if q else [500, 1000, 3000], our_ns=[300, 3000] if q else [500, 1000, 3000, 10_000, 50_000],
+        big_budget=1_000_000, reps=2 if q else 5,
+        train_n=1000 if q else 4000, train_epochs=1 if q else 5, train_pairs=5000 if q else 20_000, reps_train=1 if q else 2,
+        n_images=128 if q else 1024, reps_extract=1 if q else 3,
+        e2e_args=args.e2e_args if args.e2e_args is not None else
+                 ('--n-train 500 --n-test 500 --n-seeds 1 --methods weak_soft' if q else ''),
+        e2e_targets=not q and not args.e2e_args)
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument('--quick', action='store_true', help='shrink every section (smoke test, < 60 s)')
+    p.add_argument('--sections', nargs='+', type=int, default=[1, 2, 3, 4], choices=[1, 2, 3, 4], help='which sections to run')
+    p.add_argument('--threads', type=int, default=os.cpu_count(), help='torch intra-op CPU threads (also OMP_NUM_THREADS of subprocesses)')
+    p.add_argument('--e2e-args', default=None, help="extra CLI options for section 4, e.g. '--n-train 1000 --n-seeds 2'")
+    p.add_argument('--seed-mem-gb', type=float, default=None,
+                   help="memory allowed to the seed's construction (default 60%% of MemAvailable); above it, time a subset of rows and extrapolate")
+    p.add_argument('--out', default=str(HERE/'results.json'), help='JSON file for the numbers')
+    p.add_argument('--worker', help=argparse.SUPPRESS)
+    args = p.parse_args()
+    if args.worker: print(json.dumps(prefs_worker(json.loads(args.worker)))); return
+    torch.set_num_threads(args.threads)
+    cfg = config(args)
+    env = {**os.environ, 'OMP_NUM_THREADS': str(args.threads), 'MKL_NUM_THREADS': str(args.threads)}
+    info = environment(args.threads)
+    print('environment: ' + ', '.join(f'{k}={v}' for k, v in info.items()), flush=True)
+    sections = {1: lambda: bench_prefs(cfg, env), 2: lambda: bench_training(cfg), 3: lambda: bench_extraction(cfg),
+                4: lambda: bench_e2e(cfg, env)}
+    rows, t0 = [], time.perf_counter()
+    for s in sorted(set(args.sections)):
+        ts = time.perf_counter()
+        rows += sections[s]()
+        print(f'[bench] section {s} done in {time.perf_counter() - ts:.0f} s', file=sys.stderr, flush=True)
+    info.update(load_average_end=os.getloadavg(), bench_seconds=time.perf_counter() - t0, quick=cfg.quick)
+    print(f"\nw2s_prefs benchmarks{' (--quick: shrunken sizes, targets not meaningful)' if cfg.quick else ''}; "
+          f"peak mem = peak RSS minus RSS just before the call, in a fresh subprocess (VmHWM reset via /proc/self/clear_refs)\n")
+    print_table(rows)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(dict(environment=info, rows=rows), indent=1, default=str))
+    print(f'\nwrote {out} (benchmark output: do not commit it; benchmarks/.gitignore lists results.json)  '
+          f'[{info["bench_seconds"]:.0f} s, load average {info["load_average"][0]:.2f} -> {info["load_average_end"][0]:.2f}]')
+
+if __name__ == '__main__': main()
