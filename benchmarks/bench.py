@@ -8,8 +8,8 @@
    on the CPU and on CUDA when available.
 3. Embedding extraction: `embed.embed` (and `models.extract`) against the bare forward pass of the strong
    model on the same pre-transformed Fashion-MNIST images.
-4. End to end: the `w2s-prefs` CLI run twice in a subprocess, cold cache then cached rerun, stage timings
-   read from its `results.json`.
+4. End to end: the `w2s-prefs` CLI run three times in a subprocess: cold cache, cached rerun (embeddings and
+   finished runs), and `--retrain` (embeddings cached, every fit trained again); stage timings read from its `results.json`.
 
 Usage: `python benchmarks/bench.py [--quick] [--sections 1 2 3 4] [--out benchmarks/results.json]`
 (see benchmarks/README.md).
@@ -198,9 +198,10 @@ def bench_extraction(cfg) -> list[dict]:
         with torch.inference_mode():
             for b in batches: strong(b.to(dev)).cpu()
     with tempfile.TemporaryDirectory() as tmp:
-        pipeline = lambda: embed(data, idx, None, strong, cache_dir=tmp, batch_size=bs, device=dev,
+        nw = cfg.extract_workers
+        pipeline = lambda: embed(data, idx, None, strong, cache_dir=tmp, batch_size=bs, device=dev, num_workers=nw,
                                  progress=False, verbose=False, use_cache=False)
-        loader = lambda: extract(data, idx, [strong], batch_size=bs, device=dev, progress=False)
+        loader = lambda: extract(data, idx, [strong], batch_size=bs, device=dev, num_workers=nw, progress=False)
         bare()  # warm-up
         times = dict(bare=[], embed=[], extract=[])
         for _ in range(cfg.reps_extract):  # interleaved, best of each: fair under a varying background load
@@ -210,11 +211,12 @@ def bench_extraction(cfg) -> list[dict]:
     ratio = t['embed'] / t['bare']
     return [dict(section='3 extract', case=f'{dev.type} bare forward effnet_lite0 64px ({n} pre-transformed imgs, bs {bs})',
                  time_s=t['bare'], rate=fmt_rate(n / t['bare'], 'img')),
-            dict(section='3 extract', case='  models.extract (decode + transform + forward)', time_s=t['extract'],
+            dict(section='3 extract', case=f'  models.extract (decode + transform + forward), {cfg.extract_workers} DataLoader workers',
+                 time_s=t['extract'],
                  rate=fmt_rate(n / t['extract'], 'img'), ratio=t['extract'] / t['bare']),
             dict(section='3 extract', case='  embed.embed (extract + cache write), cold cache', time_s=t['embed'],
                  rate=fmt_rate(n / t['embed'], 'img'), ratio=ratio, target=f'<=1.3x {verdict(ratio <= 1.3)}',
-                 raw=dict(device=dev.type, n=n, batch_size=bs, seconds=t, img_per_s={k: n / v for k, v in t.items()}))]
+                 raw=dict(device=dev.type, n=n, batch_size=bs, num_workers=cfg.extract_workers, seconds=t, img_per_s={k: n / v for k, v in t.items()}))]
 
 # ----------------------------------------------------------------------------------- 4. end to end
 
@@ -226,15 +228,17 @@ def bench_e2e(cfg, env) -> list[dict]:
     rows = []
     with tempfile.TemporaryDirectory() as cache, tempfile.TemporaryDirectory() as out:
         cmd = cli_command() + ['--cache-dir', cache, '--out', out, '--no-progress', '--no-figures'] + shlex.split(cfg.e2e_args)
-        for run, limit in (('first run, cold cache', 180), ('cached rerun', 20)):
+        for run, limit, extra in (('first run, cold cache', 180, []), ('cached rerun (embeddings and finished runs)', 20, []),
+                                  ('rerun --retrain (embeddings cached, every fit trained again)', None, ['--retrain'])):
             t0 = time.perf_counter()
-            r = subprocess.run(cmd, capture_output=True, text=True, env=env)
+            r = subprocess.run(cmd + extra, capture_output=True, text=True, env=env)
             wall = time.perf_counter() - t0
             if r.returncode: raise RuntimeError(f"{shlex.join(cmd)} failed:\n{r.stderr[-3000:]}")
             res = json.loads((Path(out)/'results.json').read_text())
             tm = res['timings']
             fit_seconds = {m: sum(d.get('seconds') or []) for m, d in res['methods'].items()}  # final fits, all seeds (no tuning)
-            target = f'<{limit} s {verdict(wall < limit)}' if cfg.e2e_targets else f'(<{limit} s: default config only)'
+            target = ('(no target)' if limit is None else f'<{limit} s {verdict(wall < limit)}' if cfg.e2e_targets
+                      else f'(<{limit} s: default config only)')
             other = tm['total_seconds'] - tm['load_seconds'] - tm['train_seconds']  # pair diagnostics, writing results
             rows.append(dict(section='4 e2e', case=f'{run}: load {tm["load_seconds"]:.1f} + train {tm["train_seconds"]:.1f} + other '
                              f'{other:.1f} = total {tm["total_seconds"]:.1f} s; Time = wall incl. imports', time_s=wall, target=target,
@@ -268,7 +272,7 @@ def print_table(rows:list[dict]):
 def config(args) -> argparse.Namespace:
     q = args.quick
     return argparse.Namespace(
-        threads=args.threads, quick=q, seed_mem_gb=args.seed_mem_gb,
+        threads=args.threads, quick=q, seed_mem_gb=args.seed_mem_gb, extract_workers=args.extract_workers,
         seed_ns=[300] if q else [500, 1000, 3000], our_ns=[300, 3000] if q else [500, 1000, 3000, 10_000, 50_000],
         big_budget=1_000_000, reps=2 if q else 5,
         train_n=1000 if q else 4000, train_epochs=1 if q else 5, train_pairs=5000 if q else 20_000, reps_train=1 if q else 2,
@@ -282,6 +286,7 @@ def main():
     p.add_argument('--quick', action='store_true', help='shrink every section (smoke test, < 60 s)')
     p.add_argument('--sections', nargs='+', type=int, default=[1, 2, 3, 4], choices=[1, 2, 3, 4], help='which sections to run')
     p.add_argument('--threads', type=int, default=os.cpu_count(), help='torch intra-op CPU threads (also OMP_NUM_THREADS of subprocesses)')
+    p.add_argument('--extract-workers', type=int, default=0, help='DataLoader worker processes in section 3 (as --num-workers of the CLI)')
     p.add_argument('--e2e-args', default=None, help="extra CLI options for section 4, e.g. '--n-train 1000 --n-seeds 2'")
     p.add_argument('--seed-mem-gb', type=float, default=None,
                    help="memory allowed to the seed's construction (default 60%% of MemAvailable); above it, time a subset of rows and extrapolate")
