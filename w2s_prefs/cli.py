@@ -9,59 +9,78 @@ from __future__ import annotations
 import sys, time
 from pathlib import Path
 from typing import Annotated
+import torch
 from fastcore.script import anno_parser
 from .data import DATASETS, DatasetNotFound
 from .models import WEAK, STRONG
-from .experiment import (load_data, run_experiment, save_results, results_dict, check_writable, get_methods,
-                                  METHODS)
+from .experiment import (OFFLINE_DEFAULT, load_superset, run_experiment, save_results, results_dict, check_writable,
+                                  get_methods)
 from .report import save_figures
 from .embed import default_cache_dir
 
 # %% auto #0
-__all__ = ['Floats', 'USER_ERRORS', 'w2s_prefs_run', 'main']
+__all__ = ['DEVICES', 'USER_ERRORS', 'check_inputs', 'w2s_prefs_run', 'main']
 
 # %% ../nbs/09_cli.ipynb #42fbfa35
-Floats = Annotated[list, dict(nargs='+', type=float)]   # an option taking one or more numbers: `--lr 1e-3 1e-2`
+_D = OFFLINE_DEFAULT
+DEVICES = ('cpu', 'cuda', 'mps')
+
+def check_inputs(data, weak, strong, device, data_path, size, n_train, n_test, n_weak_train, weak_k, n_seeds, n_epochs, batch_size,
+                 extract_batch_size, image_size, superset_factor, workers, random_init):
+    "Every check that needs no data: a `ValueError` that says what was wrong and what to do."
+    for name, reg in ((data, DATASETS), (weak, WEAK), (strong, STRONG)): reg.lookup(name)   # unknown name -> lists the known ones
+    for name, v, low in (('n-train', n_train, 1), ('n-test', n_test, 0), ('n-weak-train', n_weak_train, 1), ('weak-k', weak_k, 1),
+                         ('n-seeds', n_seeds, 1), ('n-epochs', n_epochs, 1), ('batch-size', batch_size, 1),
+                         ('extract-batch-size', extract_batch_size, 1), ('workers', workers, 0)):
+        if v is None or v < low: raise ValueError(f"--{name} must be {'positive' if low else '>= 0'}, got {v}")
+    if image_size is not None and not 16 <= image_size <= 1024: raise ValueError(f"--image-size must lie in [16, 1024] pixels, got {image_size}")
+    if not superset_factor >= 1: raise ValueError(f"--superset-factor must be >= 1, got {superset_factor}")
+    if data == 'imagenette' and str(size) not in ('full', '320px', '320', '160px', '160'):
+        raise ValueError(f"unknown Imagenette --size {size!r}; known: full, 320px, 160px")
+    if data_path is not None and Path(data_path).expanduser().is_file():
+        raise ValueError(f"--data-path {data_path} is a file; give the folder that holds (or will hold) the data set")
+    if device is not None:
+        kind = device.split(':')[0]
+        if kind not in DEVICES: raise ValueError(f"unknown --device {device!r}; choose one of {', '.join(DEVICES)}")
+        if kind == 'cuda' and not torch.cuda.is_available(): raise ValueError("--device cuda: no CUDA GPU is visible to torch; use --device cpu")
+        if kind == 'mps' and not torch.backends.mps.is_available(): raise ValueError("--device mps: no Apple GPU is available; use --device cpu")
+    if random_init and weak == 'pixels': raise ValueError("--random-init: the pixels supervisor has no network to randomise; use --weak alexnet_probe or drop --random-init")
 
 def w2s_prefs_run(
-    data:str='fashion_mnist', # data set: fashion_mnist, imagenette or imagenet
+    data:str=_D['data'], # data set: fashion_mnist, imagenette or imagenet
     data_path:str=None, # data root (default $W2S_PREFS_DATA or ~/.cache/w2s_prefs/data)
     size:str='320px', # Imagenette image size: full, 320px or 160px
     download:bool=False, # let torchvision download the data set if it is not on disk (needs internet)
-    weak:str='pixels', # weak supervisor: pixels, alexnet or alexnet_probe
-    weak_k:int=4, # pixels: side of the average-pooled grid the weak supervisor sees
-    n_weak_train:int=1000, # ground-truth images the weak supervisor is trained on (trained supervisors only; disjoint from the pool)
-    strong:str='effnet_lite0', # strong student: effnet_lite0, effnet_lite2, dino_resnet50 or dino_vitb8
+    weak:str=_D['weak'], # weak supervisor: pixels, alexnet_probe (clean) or alexnet (ImageNet AlexNet: has seen most Imagenette images)
+    weak_k:int=_D['weak_kwargs']['k'], # pixels: side of the average-pooled grid the weak supervisor sees
+    n_weak_train:int=_D['n_weak_train'], # ground-truth images the weak supervisor is refitted on in each seed (trained supervisors only; disjoint from the pool)
+    strong:str=_D['strong'], # strong student: effnet_lite0, effnet_lite2, dino_resnet50 or dino_vitb8
     image_size:int=None, # strong student's input size (default: the model's own, 64 for effnet_lite*, 224 for DINO)
     random_init:bool=False, # randomly initialised networks instead of pretrained weights (smoke tests only: the numbers mean nothing)
-    n_train:int=4000, # student pool: weakly labelled training images
-    n_test:int=2000, # test images (0: the whole test split)
+    n_train:int=_D['n_train'], # student pool of each seed: weakly labelled training images
+    n_test:int=_D['n_test'], # test images of each seed (0: the whole test split)
     methods:Annotated[list, dict(nargs='+', type=str)]=None, # methods to run (default: all); the ceiling always runs
-    seed:int=0, # first training seed; the splits use --split-seed
-    n_seeds:int=5, # number of seeds: seed, seed+1, ...
-    split_seed:int=0, # seeds the data splits and the weak supervisor's fit
+    seed:int=0, # first seed; seeds are seed, seed+1, ...; each draws its own weak split, pool and test subset
+    n_seeds:int=5, # number of seeds
+    fixed_split:bool=False, # every seed uses the draw of --seed (intervals then cover training noise only)
+    superset_factor:float=1.5, # extract this many times the images one seed draws, so that seeds see different data
     n_epochs:int=20, # epochs of every training run
-    lr:Floats=[1e-3, 1e-2], # learning rates tried by every method
-    weight_decay:Floats=[0., 1e-2], # weight decays tried by every method
     batch_size:int=100, # probe training minibatch size
     extract_batch_size:int=256, # images per batch during embedding extraction
     device:str=None, # cuda, mps or cpu (default: the best available)
     num_workers:int=0, # DataLoader worker processes for extraction
-    cache_dir:str=None, # embedding cache (default $W2S_PREFS_CACHE or ~/.cache/w2s_prefs)
+    cache_dir:str=None, # embedding and run cache (default $W2S_PREFS_CACHE or ~/.cache/w2s_prefs)
     out:str=None, # output directory (default runs/<data>-<weak>-<strong>)
     workers:int=0, # training processes on the CPU (0: one per CPU core); a GPU run uses 1
     retrain:bool=False, # train every method again instead of reusing finished runs from <cache-dir>/runs
-    figures:bool=True, # write the PNG figures
-    progress:bool=True, # progress bars
+    figures:bool=True, # write the PNG figures (--no-figures: skip them)
+    progress:bool=True, # show progress bars (--no-progress: hide them)
 ):
-    "Run one weak-to-strong experiment (every method, several seeds) and write results.json, runs.csv and figures to --out."
+    "Run one weak-to-strong experiment (every method, several data-varying seeds) and write results.json, runs.csv and figures to --out."
     t0 = time.time()
-    for name, reg in ((data, DATASETS), (weak, WEAK), (strong, STRONG)): reg.lookup(name)   # unknown name -> lists the known ones
+    check_inputs(data, weak, strong, device, data_path, size, n_train, n_test, n_weak_train, weak_k, n_seeds, n_epochs, batch_size,
+                 extract_batch_size, image_size, superset_factor, workers, random_init)
     method_list = [m.name for m in get_methods(methods)]
-    for name, v in (('n_train', n_train), ('n_epochs', n_epochs), ('n_seeds', n_seeds), ('batch_size', batch_size)):
-        if v is None or v <= 0: raise ValueError(f"--{name.replace('_', '-')} must be positive, got {v}")
-    if min(lr) <= 0: raise ValueError(f"--lr must be positive, got {lr}")
-    if min(weight_decay) < 0: raise ValueError(f"--weight-decay must be >= 0, got {weight_decay}")
     out = Path(out or Path('runs')/f'{data}-{weak}-{strong}').expanduser()
     created = not out.exists()
     check_writable(out)
@@ -69,14 +88,16 @@ def w2s_prefs_run(
         weak_kwargs = dict(k=weak_k) if weak == 'pixels' else {}
         if random_init: weak_kwargs['pretrained'] = False
         strong_kwargs = {**(dict(image_size=image_size) if image_size else {}), **(dict(pretrained=False) if random_init else {})}
-        d = load_data(data, weak, strong, data_path=data_path, n_weak_train=n_weak_train, n_train=n_train, n_test=n_test or None,
-                      weak_kwargs=weak_kwargs, strong_kwargs=strong_kwargs, data_kwargs=dict(size=size) if data == 'imagenette' else None,
-                      split_seed=split_seed, download=download, cache_dir=cache_dir, batch_size=extract_batch_size, device=device,
-                      num_workers=num_workers, progress=progress)
-        print(d)
+        source = load_superset(data, weak, strong, data_path=data_path, n_weak_train=n_weak_train, n_train=n_train,
+                               n_test=n_test or None, weak_kwargs=weak_kwargs, strong_kwargs=strong_kwargs,
+                               data_kwargs=dict(size=size) if data == 'imagenette' else None, superset_factor=superset_factor,
+                               download=download, cache_dir=cache_dir, batch_size=extract_batch_size, device=device,
+                               num_workers=num_workers, progress=progress)
+        print(source)
+        if fixed_split: source = source.fixed(seed)
         t1 = time.time()
-        res = run_experiment(d, method_list, seeds=list(range(seed, seed + n_seeds)), grid=dict(lr=list(lr), weight_decay=list(weight_decay)),
-                             epochs=n_epochs, batch_size=batch_size, device=device, workers=workers, progress=progress,
+        res = run_experiment(source, method_list, seeds=list(range(seed, seed + n_seeds)), epochs=n_epochs, batch_size=batch_size,
+                             device=device, workers=workers, progress=progress,
                              run_cache=None if retrain else Path(cache_dir or default_cache_dir()).expanduser()/'runs')
         res.info['timings'] = dict(load_seconds=t1 - t0, total_seconds=time.time() - t0)
         paths = save_results(res, out)

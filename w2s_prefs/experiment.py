@@ -1,4 +1,4 @@
-"""One weak-to-strong experiment: every method trained on the same cached embeddings, tuned with the same budget on held-out *weak* labels, evaluated over several seeds, with results written to disk in a documented format.
+"""One weak-to-strong experiment: every seed draws its own data (the weak supervisor's ground-truth split, the pool and the test subset), every method gets the same tuning budget on held-out *weak* labels, trains all its configurations and seeds as one batched model, and is compared with the baselines seed by seed; results are written to disk in a documented format.
 
 Docs: https://w2s-prefs.github.io/w2s_prefs/experiment.html.md"""
 
@@ -6,25 +6,29 @@ Docs: https://w2s-prefs.github.io/w2s_prefs/experiment.html.md"""
 
 # %% ../nbs/08_experiment.ipynb #388abb2c
 from __future__ import annotations
-import concurrent.futures, contextlib, csv, functools, inspect, io, itertools, json, math, os, platform, sys, time, warnings
+import concurrent.futures, contextlib, csv, dataclasses, functools, io, itertools, json, math, os, platform, time, warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 import torch
 from torch import Tensor
 import w2s_prefs
-from .data import get_dataset, make_splits, atomic_write, fingerprint
+from .data import get_dataset, atomic_write, fingerprint
 from .models import get_weak, get_strong, choose_device
-from .embed import embed, fit_weak, default_cache_dir, cache_key, atomic_save, load_checked
-from .probes import train_probe, select_hparams, param_grid
-from .pref_probe import fit_prefs, PREF_BUILDERS
-from .metrics import accuracy, student_metrics, summarize_seeds, mean_ci, format_table, pgr, pairwise_accuracy
+from .embed import embed, default_cache_dir, cache_key, atomic_save, load_checked
+from .probes import train_heads, param_grid, weak_split, score_probs, Heads
+from .prefs import same_class_prefs, cross_class_prefs
+from .pref_probe import calibrate
+from .cleaning import label_spreading, cut_filter
+from .metrics import accuracy, student_metrics, summarize_seeds, mean_ci, format_table, pairwise_accuracy
+from .superset import W2SData, Superset, superset_size
 
 # %% auto #0
-__all__ = ['METHODS', 'DEFAULT_GRID', 'SCHEMA', 'SCALARS', 'W2SData', 'synthetic_data', 'load_data', 'Method', 'get_methods',
-           'pair_diagnostics', 'method_targets', 'tune_method', 'fit_method', 'default_workers', 'worker_map',
-           'code_digest', 'run_cache_key', 'Results', 'per_class_accuracy', 'run_experiment', 'versions',
-           'results_dict', 'check_writable', 'save_results', 'load_results']
+__all__ = ['OFFLINE_DEFAULT', 'LR', 'CLEAN_KNOB', 'METHODS', 'BASELINES', 'SCHEMA', 'SCALARS', 'synthetic_data',
+           'SyntheticSource', 'draw', 'load_superset', 'load_data', 'Method', 'get_methods', 'pair_diagnostics',
+           'method_targets', 'training_set', 'fit_method', 'default_workers', 'worker_map', 'code_digest',
+           'run_cache_key', 'cached_fit', 'Results', 'per_class_accuracy', 'run_experiment', 'versions', 'results_dict',
+           'check_writable', 'save_results', 'load_results']
 
 # %% ../nbs/08_experiment.ipynb #549d9c23
 def _jsonable(o):
@@ -35,61 +39,6 @@ def _jsonable(o):
     if isinstance(o, (str, int, float, bool)) or o is None: return o
     return repr(o)
 
-def _check_probs(p:Tensor, name:str):
-    if p.ndim != 2: raise ValueError(f"{name} must be (n, k) probabilities, got shape {tuple(p.shape)}")
-    if not torch.isfinite(p).all(): raise ValueError(f"{name} contains NaN or inf: the weak supervisor's outputs are broken; rebuild the cache")
-    if (p < 0).any() or not torch.allclose(p.sum(1), torch.ones_like(p[:, 0]), atol=1e-3):
-        raise ValueError(f"{name} rows must be probabilities (non-negative, summing to 1)")
-
-@dataclass
-class W2SData:
-    "Strong embeddings `x_*`, weak soft labels `weak_*` and ground truth `y_*` of the student's training pool and of the test set."
-    x_train:Tensor # float (n, d) strong embeddings of the weakly labelled pool
-    weak_train:Tensor # float (n, k) weak soft labels of the pool
-    y_train:Tensor # int64 (n,) ground truth of the pool: for the ceiling ONLY
-    x_test:Tensor # float (m, d) strong embeddings of the test images
-    weak_test:Tensor # float (m, k) weak soft labels of the test images
-    y_test:Tensor # int64 (m,) ground truth of the test images: for the metrics
-    classes:list=field(default_factory=list) # class names
-    info:dict=field(default_factory=dict) # JSON-able description (data set, models, sizes, timings)
-
-    def __post_init__(self):
-        for split in ('train', 'test'):
-            x, w, y = (getattr(self, f'{a}_{split}') for a in ('x', 'weak', 'y'))
-            if not (len(x) == len(w) == len(y)):
-                raise ValueError(f"{split}: {len(x)} embeddings, {len(w)} weak labels and {len(y)} labels; they must match (stale cache? rebuild it)")
-            if len(x) == 0: raise ValueError(f"{split}: no examples")
-            if x.ndim != 2: raise ValueError(f"x_{split} must be (n, d), got shape {tuple(x.shape)}")
-            if not torch.isfinite(x).all(): raise ValueError(f"x_{split} contains NaN or inf: the strong embeddings are broken; rebuild the cache")
-            _check_probs(w, f'weak_{split}')
-        if self.x_train.shape[1] != self.x_test.shape[1]: raise ValueError("train and test embeddings have different dimensions")
-        if self.weak_train.shape[1] != self.weak_test.shape[1]: raise ValueError("train and test weak labels have different numbers of classes")
-        if not self.classes: self.classes = [str(c) for c in range(self.k)]
-
-    @property
-    def k(self) -> int: return self.weak_train.shape[1]
-    @functools.cached_property
-    def identity(self) -> str:
-        "Fingerprint of the embeddings, the weak labels and the test labels (computed once per object; keys the run cache)."
-        return fingerprint(self.x_train, self.weak_train, self.x_test, self.weak_test, self.y_test)
-    @property
-    def weak_accuracy(self) -> float: return accuracy(self.weak_test, self.y_test)
-
-    def head(self, n_train:int) -> W2SData:
-        "The same experiment with only the first `n_train` pool examples (the pool is already a seeded random draw)."
-        if not 0 < n_train <= len(self.x_train): raise ValueError(f"n_train must be in [1, {len(self.x_train)}], got {n_train}")
-        return W2SData(self.x_train[:n_train], self.weak_train[:n_train], self.y_train[:n_train], self.x_test, self.weak_test,
-                       self.y_test, self.classes, dict(self.info, n_train=n_train))
-
-    def to(self, device) -> W2SData:
-        ts = [getattr(self, a).to(device) for a in ('x_train', 'weak_train', 'y_train', 'x_test', 'weak_test', 'y_test')]
-        return W2SData(*ts, self.classes, self.info)
-
-    def __repr__(self):
-        return (f"W2SData(train={tuple(self.x_train.shape)}, test={tuple(self.x_test.shape)}, k={self.k}, "
-                f"weak test accuracy {self.weak_accuracy:.4f})")
-
-# %% ../nbs/08_experiment.ipynb #14f94eee
 def synthetic_data(**kwargs) -> W2SData:
     "A `W2SData` from the synthetic generator (`synthetic.make_synthetic`), for tests and examples."
     from w2s_prefs.synthetic import make_synthetic
@@ -97,75 +46,108 @@ def synthetic_data(**kwargs) -> W2SData:
     return W2SData(t.train.x, t.train.weak_probs, t.train.y, t.test.x, t.test.weak_probs, t.test.y,
                    info=dict(data='synthetic', **_jsonable(kwargs)))
 
+@dataclass
+class SyntheticSource:
+    "A source of synthetic tasks: `draw(seed)` is `synthetic_data(seed=seed, **options)`, a new data set per seed."
+    options:dict=field(default_factory=dict)
+    def draw(self, seed:int) -> W2SData: return synthetic_data(**dict(self.options, seed=seed))
+
+def draw(source, seed:int) -> W2SData:
+    "The data of seed `seed`: `source.draw(seed)`, or `source` itself in fixed-split mode (a `W2SData`)."
+    if isinstance(source, W2SData): return dataclasses.replace(source, info=dict(source.info, fixed_split=True))
+    return source.draw(seed)
+
 # %% ../nbs/08_experiment.ipynb #cbcac49d
-def load_data(data:str='fashion_mnist', # data set name (see `data.DATASETS`)
-              weak:str='pixels', # weak supervisor name (see `models.WEAK`)
-              strong:str='effnet_lite0', # strong student name (see `models.STRONG`)
-              *,
-              data_path:str|Path|None=None, # data root (default `data.default_data_root()`)
-              n_weak_train:int=1000, # ground-truth train images for a *trained* weak supervisor (disjoint from the pool)
-              n_train:int=4000, # student pool: weakly labelled train images
-              n_test:int=2000, # test images (None: the whole test split)
-              weak_kwargs:dict|None=None, # options of the weak supervisor (e.g. `k` for `pixels`, `pretrained`)
-              strong_kwargs:dict|None=None, # options of the strong student (e.g. `image_size`, `pretrained`)
-              data_kwargs:dict|None=None, # options of the data set (e.g. Imagenette's `size`)
-              split_seed:int=0, # seeds the splits and the weak supervisor's fit
-              download:bool=False, # let torchvision download the data set if it is not on disk
-              cache_dir:str|Path|None=None, # embedding cache (default `embed.default_cache_dir()`)
-              batch_size:int=256, # images per batch during extraction
-              device:str|None=None, # extraction device (default: cuda, mps or cpu)
-              num_workers:int=0, # DataLoader workers
-              progress:bool=True, # progress bars
-              verbose:bool=True, # one line per cache entry
-             ) -> W2SData:
-    "Weak labels, strong embeddings and ground truth of a seeded pool and test subset, extracted once and cached."
+OFFLINE_DEFAULT = dict(data='fashion_mnist', weak='pixels', weak_kwargs=dict(k=4), strong='effnet_lite0', n_weak_train=1000,
+                       n_train=4000, n_test=2000)
+
+def load_superset(data:str=OFFLINE_DEFAULT['data'], # data set name (see `data.DATASETS`)
+                  weak:str=OFFLINE_DEFAULT['weak'], # weak supervisor name (see `models.WEAK`)
+                  strong:str=OFFLINE_DEFAULT['strong'], # strong student name (see `models.STRONG`)
+                  *,
+                  data_path:str|Path|None=None, # data root (default `data.default_data_root()`)
+                  n_weak_train:int=OFFLINE_DEFAULT['n_weak_train'], # ground-truth images a *trained* weak supervisor is fitted on per draw
+                  n_train:int=OFFLINE_DEFAULT['n_train'], # student pool of one draw: weakly labelled train images
+                  n_test:int|None=OFFLINE_DEFAULT['n_test'], # test images of one draw (None: the whole test split)
+                  weak_kwargs:dict|None=None, # options of the weak supervisor (default: the offline default's `k=4` for `pixels`)
+                  strong_kwargs:dict|None=None, # options of the strong student (e.g. `image_size`, `pretrained`)
+                  data_kwargs:dict|None=None, # options of the data set (e.g. Imagenette's `size`)
+                  superset_factor:float=1.5, # extract this many times what one draw takes (capped at the split's size)
+                  split_seed:int=0, # seeds the superset's draw
+                  download:bool=False, # let torchvision download the data set if it is not on disk
+                  cache_dir:str|Path|None=None, # embedding cache (default `embed.default_cache_dir()`)
+                  batch_size:int=256, # images per batch during extraction
+                  device:str|None=None, # extraction device (default: cuda, mps or cpu)
+                  num_workers:int=0, # DataLoader workers
+                  progress:bool=True, # progress bars
+                  verbose:bool=True, # one line per cache entry
+                 ) -> Superset:
+    "Strong embeddings, weak-supervisor inputs and ground truth of a seeded superset, extracted once and cached; `draw(seed)` makes a `W2SData`."
     t0 = time.time()
-    if n_train is None or n_train <= 0: raise ValueError(f"n_train must be a positive number of images, got {n_train}")
+    for name, v in (('n_train', n_train), ('n_weak_train', n_weak_train), ('batch_size', batch_size)):
+        if v is None or v < (0 if name == 'n_weak_train' else 1): raise ValueError(f"{name} must be a positive number, got {v}")
+    if n_test is not None and n_test <= 0: raise ValueError(f"n_test must be positive (or None for the whole test split), got {n_test}")
+    if weak_kwargs is None: weak_kwargs = dict(OFFLINE_DEFAULT['weak_kwargs']) if weak == OFFLINE_DEFAULT['weak'] else {}
     dkw = dict(root=data_path, download=download, **(data_kwargs or {}))
     train, test = get_dataset(data, 'train', **dkw), get_dataset(data, 'test', **dkw)
-    w = get_weak(weak, train, **{'seed': split_seed, **(weak_kwargs or {})}) if _takes_seed(weak) else get_weak(weak, train, **(weak_kwargs or {}))
+    w = get_weak(weak, train, **weak_kwargs)
     n_wt = n_weak_train if w.needs_fit else 0
-    if n_wt + n_train > len(train):
-        raise ValueError(f"n_train={n_train} plus n_weak_train={n_wt} exceed the {len(train)} images of {data}/train")
-    splits = make_splits(train, test, weak_train=n_wt, pool=n_train, test=n_test, seed=split_seed)
-    kw = dict(cache_dir=cache_dir, batch_size=batch_size, device=device, num_workers=num_workers, progress=progress, verbose=verbose)
-    w = fit_weak(w, train, splits.weak_train, **kw)
+    if w.needs_fit and n_wt <= 0: raise ValueError(f"weak supervisor {weak!r} is trained: n_weak_train must be positive, got {n_wt}")
+    n_test = len(test) if n_test is None else n_test
+    g = torch.Generator().manual_seed(split_seed)
+    tr_idx = torch.randperm(len(train), generator=g)[:superset_size(n_wt + n_train, len(train), superset_factor)].sort().values
+    te_idx = torch.randperm(len(test), generator=g)[:superset_size(n_test, len(test), superset_factor)].sort().values
     s = get_strong(strong, **(strong_kwargs or {}))
-    pool, tst = embed(train, splits.pool, w, s, **kw), embed(test, splits.test, w, s, **kw)
-    info = dict(data=data, weak=weak, strong=strong, weak_identity=_jsonable(w.identity), strong_identity=_jsonable(s.identity),
-                n_weak_train=n_wt, n_train=n_train, n_test=len(splits.test), split_seed=split_seed,
-                cache_hit=all(v for e in (pool, tst) for v in e.cache_hit.values() if v is not None),
-                extract_seconds=time.time() - t0)
-    return W2SData(pool.x, pool.weak_probs, pool.y, tst.x, tst.weak_probs, tst.y, list(train.classes), info)
+    kw = dict(cache_dir=cache_dir, batch_size=batch_size, device=device, num_workers=num_workers, progress=progress, verbose=verbose)
+    weak_in = w.featurizer if w.needs_fit else w       # a trained supervisor is refitted per draw on its features
+    tr, te = embed(train, tr_idx, weak_in, s, **kw), embed(test, te_idx, weak_in, s, **kw)
+    info = dict(data=data, weak=weak, weak_kwargs=_jsonable(weak_kwargs), strong=strong, strong_identity=_jsonable(s.identity),
+                weak_inputs=_jsonable(weak_in.identity), superset_train=len(tr_idx), superset_test=len(te_idx), split_seed=split_seed,
+                cache_hit=all(v for e in (tr, te) for v in e.cache_hit.values() if v is not None), extract_seconds=time.time() - t0)
+    return Superset(tr.x, tr.weak_probs, tr.y, te.x, te.weak_probs, te.y, n_train=n_train, n_test=n_test, n_weak_train=n_wt,
+                    weak_fit=dict(w.fit_kwargs) if w.needs_fit else None, classes=list(train.classes), info=info)
 
-def _takes_seed(weak:str) -> bool:
-    from w2s_prefs.models import WEAK
-    return 'seed' in inspect.signature(WEAK.lookup(weak)).parameters
+def load_data(*args, seed:int=0, **kwargs) -> W2SData:
+    "One draw (`seed`) of `load_superset(*args, **kwargs)`: the tensors of one experiment, e.g. for a notebook."
+    return load_superset(*args, **kwargs).draw(seed)
 
 # %% ../nbs/08_experiment.ipynb #45ef874a
 @dataclass
 class Method:
-    "A named training method: `train_fn(x, targets, **fixed, **config)` and which targets it receives."
+    "A named training method: a registered loss, its targets, fixed knobs, a 4-configuration grid, calibration and label cleaning."
     name:str
-    train_fn:Callable
+    loss:str='ce' # a loss registered in `probes.LOSSES`
     targets:str='weak' # 'truth' (ceiling only), 'weak' (soft labels) or 'weak_hard' (their argmax)
-    fixed:dict=field(default_factory=dict) # arguments that are part of the method (not tuned)
+    grid:dict=field(default_factory=lambda: dict(lr=[1e-3, 1e-2], weight_decay=[0., 1e-2])) # the configurations tried
+    fixed:dict=field(default_factory=dict) # loss knobs that are part of the method
+    calibration:str|None=None # 'affine' or 'prob' to set class scales/offsets after training (`pref_probe.calibrate`)
+    clean:str|None=None # 'spread' (label spreading, knob `alpha`) or 'cut' (cut-statistic filtering, knob `keep`)
     doc:str=''
 
+LR = [1e-3, 1e-2]
+CLEAN_KNOB = dict(spread='alpha', cut='keep')
 METHODS = {m.name: m for m in [
-    Method('ceiling', train_probe, 'truth', doc="strong probe trained on ground truth (the ceiling)"),
-    Method('weak_hard', train_probe, 'weak_hard', doc="naive: cross-entropy to the weak argmax"),
-    Method('weak_soft', train_probe, 'weak', doc="naive: cross-entropy to the weak soft labels (OpenAI's vision baseline)"),
-    Method('aux_conf', train_probe, 'weak', dict(loss='aux_conf', aux_max=0.5, aux_warmup=0.2),
-           doc="auxiliary confidence loss, multi-class (Burns et al.; AugConf)"),
-    Method('prefs_same_class', fit_prefs, 'weak', dict(strategy='same_class', margin=0., weighting='uniform'),
-           doc="Bradley-Terry on the seed's pairs: same weak argmax, the more confident one wins"),
-    Method('prefs_cross_class', fit_prefs, 'weak', dict(strategy='cross_class', margin=0.1, weighting='uniform'),
-           doc="Bradley-Terry on per-class comparisons across all examples, gap > margin"),
-    Method('prefs_weighted', fit_prefs, 'weak', dict(strategy='cross_class', margin=0.1, weighting='gap'),
-           doc="as prefs_cross_class, pairs weighted by their weak confidence gap"),
-    Method('soft+prefs', fit_prefs, 'weak', dict(strategy='cross_class', margin=0.1, weighting='gap', pref_weight=0.9),
-           doc="combined: 0.9 Bradley-Terry + 0.1 soft-label cross-entropy"),
+    Method('ceiling', targets='truth', doc="strong probe trained on ground truth (the ceiling)"),
+    Method('weak_hard', targets='weak_hard', doc="naive: cross-entropy to the weak argmax"),
+    Method('weak_soft', doc="naive: cross-entropy to the weak soft labels (OpenAI's vision baseline)"),
+    Method('aux_conf', 'aux_conf', grid=dict(lr=LR, aux_max=[.5, .75]), doc="auxiliary confidence loss, argmax hardening (AugConf)"),
+    Method('aux_conf_balanced', 'aux_conf_balanced', grid=dict(lr=LR, aux_max=[.5, .75]),
+           doc="auxiliary confidence loss, hardening balanced to the weak labels' class marginals (OpenAI's threshold, multi-class)"),
+    Method('prefs_same_class', 'bt_hard', fixed=dict(same_class=1, weighted=0), grid=dict(lr=LR, margin=[0., .1]), calibration='affine',
+           doc="the seed's idea: Bradley-Terry among examples of the same weak argmax; affine calibration"),
+    Method('prefs_hard', 'bt_hard', fixed=dict(weighted=1), grid=dict(lr=LR, margin=[0., .1]), calibration='affine',
+           doc="hard Bradley-Terry across all examples, weighted by the confidence gap; affine calibration"),
+    Method('prefs_soft', 'bt_soft', calibration='affine', doc="soft Bradley-Terry targets p_i / (p_i + p_j); affine calibration"),
+    Method('prefs_within', 'prefs_within', grid=dict(lr=LR, within=[.5, .9]),
+           doc="within-example class comparisons + soft cross-example Bradley-Terry: one shared scale"),
+    Method('prefs_confdiff', 'confdiff', grid=dict(lr=LR, correct=[0, 1]), doc="one-vs-rest risk from confidence differences"),
+    Method('prefs_self_harden', 'self_harden', fixed=dict(within=.5), grid=dict(lr=LR, aux_max=[.5, .75]),
+           doc="prefs_within whose targets take in the student's own comparisons after a warm-up"),
+    Method('spread_soft', clean='spread', grid=dict(lr=LR, alpha=[.5, .9]),
+           doc="label spreading over the strong kNN graph, then cross-entropy to the spread labels"),
+    Method('cut_soft', clean='cut', grid=dict(lr=LR, keep=[.6, .8]), doc="cut-statistic filtering, then cross-entropy on the kept examples"),
+    Method('spread_prefs', 'prefs_within', clean='spread', fixed=dict(within=.5), grid=dict(lr=LR, alpha=[.5, .9]),
+           doc="prefs_within on label-spread targets: spreading as the source of the preferences"),
 ]}
 
 def get_methods(names=None) -> list[Method]:
@@ -174,7 +156,7 @@ def get_methods(names=None) -> list[Method]:
     unknown = [n for n in names if n not in METHODS]
     if unknown: raise ValueError(f"unknown method(s) {', '.join(unknown)}; known: {', '.join(METHODS)}")
     if 'ceiling' not in names: names = ['ceiling'] + names   # PGR needs the ceiling
-    return [METHODS[n] for n in names]
+    return [METHODS[n] for n in dict.fromkeys(names)]
 
 # %% ../nbs/08_experiment.ipynb #84801df1
 def pair_diagnostics(data:W2SData, # the experiment's tensors
@@ -184,7 +166,7 @@ def pair_diagnostics(data:W2SData, # the experiment's tensors
                     ) -> list:
     "Pairwise accuracy (against ground truth, for reporting only) of each preference strategy's pairs, per margin."
     rows = []
-    for strategy, build in PREF_BUILDERS.items():
+    for strategy, build in dict(same_class=same_class_prefs, cross_class=cross_class_prefs).items():
         for m in margins:
             prefs = build(data.weak_train, margin=m, budget=budget, seed=seed)
             pa = pairwise_accuracy(prefs, data.y_train) if len(prefs) else dict(pair_accuracy=float('nan'), informative=float('nan'), n_pairs=0)
@@ -193,43 +175,79 @@ def pair_diagnostics(data:W2SData, # the experiment's tensors
     return rows
 
 # %% ../nbs/08_experiment.ipynb #1f8eef72
-DEFAULT_GRID = dict(lr=[1e-3, 1e-2], weight_decay=[0., 1e-2])
-
 def method_targets(method:Method, data:W2SData) -> Tensor:
     "What `method` trains on: ground truth only for a method that declares `'truth'`."
-    if method.targets == 'truth': return data.y_train
+    if method.targets == 'truth': return torch.nn.functional.one_hot(data.y_train, data.k).float()
     if method.targets == 'weak': return data.weak_train
     if method.targets == 'weak_hard': return torch.nn.functional.one_hot(data.weak_train.argmax(1), data.k).float()
     raise ValueError(f"unknown targets {method.targets!r}")
 
-def tune_method(method:Method, # what to tune
-                data:W2SData, # the experiment's tensors
-                grid:dict|None=None, # hyper-parameter axes, default `DEFAULT_GRID`
-                epochs:int=20, # epochs of every training run
-                batch_size:int=100, # minibatch size of every training run
-                val_frac:float=0.2, # held-out fraction of the pool for selection
-                seed:int=0, # seeds the selection split and the selection runs
-                mapper:Callable=map, # map over the grid: `map`, or a process pool's (see `worker_map`)
-               ) -> tuple[dict, list]:
-    "Choose `method`'s configuration from `grid` by agreement with its held-out targets (weak labels; the ceiling: ground truth)."
-    return select_hparams(method.train_fn, data.x_train, method_targets(method, data), param_grid(**(grid or DEFAULT_GRID)),
-                          val_frac=val_frac, metric='val_agreement', split_seed=seed, mapper=mapper, seed=seed, epochs=epochs,
-                          batch_size=batch_size, **method.fixed)
+def training_set(method:Method, data:W2SData, rows:Tensor, value=None) -> tuple[Tensor, Tensor]:
+    "Embeddings and targets `method` trains on from the pool rows `rows` (cleaning knob `value`)."
+    x, t = data.x_train[rows], method_targets(method, data)[rows]
+    if method.clean == 'spread': t = label_spreading(x, t, alpha=value)
+    elif method.clean == 'cut':
+        keep = cut_filter(x, t, keep=value)
+        x, t = x[keep], t[keep]
+    elif method.clean is not None: raise ValueError(f"unknown cleaning {method.clean!r}; choose 'spread' or 'cut'")
+    return x, t
 
+def _train_groups(method, sets, specs, epochs, batch_size, on_epoch=None):
+    "Train `specs` (dicts with `set` = a key of `sets`, plus head options) grouped by training-set size; one `Heads` per spec, in order."
+    out, hist = [None] * len(specs), [None] * len(specs)
+    sizes = {key: len(x) for key, (x, _) in sets.items()}
+    for n in sorted(set(sizes[s['set']] for s in specs)):
+        keys = list(dict.fromkeys(s['set'] for s in specs if sizes[s['set']] == n))
+        members = [i for i, s in enumerate(specs) if sizes[s['set']] == n]
+        heads = [dict({k_: v for k_, v in specs[i].items() if k_ != 'set'}, data=keys.index(specs[i]['set']), **method.fixed) for i in members]
+        x, t = torch.stack([sets[k_][0] for k_ in keys]), torch.stack([sets[k_][1] for k_ in keys])
+        hook = None if on_epoch is None else (lambda hs, members=members: on_epoch(hs, members))
+        hs, h = train_heads(x, t, heads, loss=method.loss, epochs=epochs, batch_size=batch_size, on_epoch=hook)
+        hs = calibrate(hs, x, t, [hd['data'] for hd in heads], method.calibration)
+        for j, i in enumerate(members):
+            out[i] = hs.select([j])
+            hist[i] = [{k_: (v[j] if isinstance(v, list) else v) for k_, v in rec.items()} for rec in h]
+    return out, hist
+
+# %% ../nbs/08_experiment.ipynb #dcc0296e
 def fit_method(method:Method, # what to train
-               data:W2SData, # the experiment's tensors
-               config:dict, # the selected configuration (see `tune_method`)
-               seed:int, # seeds initialisation, batch order and pair sampling
-               epochs:int=20, # epochs
-               batch_size:int=100, # minibatch size
+               draws:dict, # {seed: W2SData}: every seed's data
+               epochs:int=20, # epochs of every training run
+               batch_size:int=100, # minibatch size of every training run
+               val_frac:float=0.2, # held-out fraction of each pool for selection
               ) -> dict:
-    "Train `method` with `config` on the whole pool and predict the test set; the history records test accuracy per epoch."
+    "Select (per seed, on weak labels), then train `method` on every seed's whole pool; returns test predictions and the selection record."
     t0 = time.time()
-    def test_accuracy(model): return dict(test_accuracy=accuracy(model.predict_proba(data.x_test), data.y_test))  # reporting only
-    model, history = method.train_fn(data.x_train, method_targets(method, data), **method.fixed, **config, seed=seed, epochs=epochs,
-                                     batch_size=batch_size, on_epoch=test_accuracy)
-    return dict(method=method.name, seed=seed, probs=model.predict_proba(data.x_test), model=model, history=history,
-                seconds=time.time() - t0)
+    configs, knob = param_grid(**method.grid), CLEAN_KNOB.get(method.clean)
+    seeds = list(draws)
+    def config_head(c): return {k_: v for k_, v in c.items() if k_ != knob}
+    # 1. selection: every (seed, configuration) is one head
+    splits = {s: weak_split(len(draws[s].x_train), val_frac, s) for s in seeds}
+    sets = {(s, c.get(knob)): training_set(method, draws[s], splits[s][0], c.get(knob)) for s in seeds for c in configs}
+    specs = [dict(set=(s, c.get(knob)), seed=s, **config_head(c)) for s in seeds for c in configs]
+    heads, _ = _train_groups(method, sets, specs, epochs, batch_size)
+    selection, chosen, oracle = [], {}, {}
+    for s in seeds:
+        d, val = draws[s], splits[s][1]
+        rows = [i for i, sp in enumerate(specs) if sp['seed'] == s]
+        probs = torch.cat([heads[i].predict_proba(d.x_train[val]) for i in rows])
+        weak_scores = score_probs(probs, method_targets(method, d)[val]).tolist()
+        gt_scores = score_probs(probs, d.y_train[val]).tolist()              # diagnostic only: the oracle's choice
+        selection += [dict(seed=s, config=c, score=-w, gt_score=-g) for c, w, g in zip(configs, weak_scores, gt_scores)]
+        chosen[s], oracle[s] = min(range(4), key=weak_scores.__getitem__), min(range(4), key=gt_scores.__getitem__)
+    # 2. final fits of the chosen and the oracle configurations on the whole pool
+    final = list(dict.fromkeys([(s, chosen[s]) for s in seeds] + [(s, oracle[s]) for s in seeds]))
+    full = {(s, configs[ci].get(knob)): training_set(method, draws[s], torch.arange(len(draws[s].x_train)), configs[ci].get(knob))
+            for s, ci in final}
+    def test_accuracy(hs, members):   # reporting only: per-epoch test accuracy of each head
+        return dict(test_accuracy=[accuracy(hs.select([j]).predict_proba(draws[final[i][0]].x_test)[0], draws[final[i][0]].y_test)
+                                   for j, i in enumerate(members)])
+    fheads, fhist = _train_groups(method, full, [dict(set=(s, configs[ci].get(knob)), seed=s, **config_head(configs[ci]))
+                                                 for s, ci in final], epochs, batch_size, test_accuracy)
+    probs = {f: h.predict_proba(draws[f[0]].x_test)[0] for f, h in zip(final, fheads)}
+    runs = [dict(seed=s, config=configs[chosen[s]], probs=probs[(s, chosen[s])], history=fhist[final.index((s, chosen[s]))],
+                 oracle_config=configs[oracle[s]], oracle_probs=probs[(s, oracle[s])]) for s in seeds]
+    return dict(method=method.name, runs=runs, selection=selection, seconds=time.time() - t0)
 
 # %% ../nbs/08_experiment.ipynb #2a822818
 def default_workers() -> int:
@@ -252,22 +270,32 @@ def code_digest() -> str:
     "Fingerprint of the package's source files: a finished run is reused only by the code that produced it."
     return fingerprint(*(p.read_bytes() for p in sorted(Path(w2s_prefs.__file__).parent.glob('*.py'))))
 
-def run_cache_key(method:Method, data:W2SData, **settings) -> tuple[str, dict]:
-    "File stem and meta of `method`'s finished runs on `data` under `settings` (grid, seeds, epochs, ...): everything they depend on."
-    fn = method.train_fn
-    return cache_key('runs', method=dict(name=method.name, train_fn=f'{fn.__module__}.{fn.__qualname__}', targets=method.targets,
-                                         fixed=method.fixed),
-                     data=data.identity, targets=fingerprint(method_targets(method, data)),
+def run_cache_key(method:Method, draws:dict, **settings) -> tuple[str, dict]:
+    "File stem and meta of `method`'s finished runs on `draws` under `settings`: everything they depend on."
+    return cache_key('runs', method=dataclasses.asdict(method), data={str(s): d.identity for s, d in draws.items()},
+                     targets=fingerprint(*(method_targets(method, d) for d in draws.values())),
                      code=code_digest(), torch=torch.__version__, **settings)
 
+def cached_fit(job:tuple) -> dict:
+    "`fit_method` through the run cache (top level, so that worker processes can run it): load if present, else fit and save at once."
+    method, draws, settings, path, meta = job
+    if path is not None:
+        done = load_checked(path, lambda d: None if d['meta'] == meta else 'meta')
+        if done is not None: return dict(done['fit'], from_cache=True)
+    fit = fit_method(method, draws, settings['epochs'], settings['batch_size'], settings['val_frac'])
+    if path is not None: atomic_save(dict(meta=meta, fit=fit), path)
+    return dict(fit, from_cache=False)
+
 # %% ../nbs/08_experiment.ipynb #bedbfe69
+BASELINES = ('weak_soft', 'aux_conf')
+
 @dataclass
 class Results:
     "All runs of one experiment: `runs` holds one flat dict of metrics per (method, seed)."
     runs:list # per (method, seed): method, seed, metrics..., config, history, per-class accuracy
-    weak_accuracy:float # the weak supervisor's test accuracy
+    weak_accuracy:float # the weak supervisor's test accuracy, mean over seeds
     config:dict # how the experiment was run
-    info:dict=field(default_factory=dict) # data description, timings, versions
+    info:dict=field(default_factory=dict) # data description, timings, versions, selection records
 
     @property
     def methods(self) -> list: return list(dict.fromkeys(r['method'] for r in self.runs))
@@ -278,14 +306,31 @@ class Results:
             warnings.simplefilter('ignore')
             return {m: summarize_seeds([{k: v for k, v in r.items() if isinstance(v, (int, float)) and k != 'seed'} for r in rs])
                     for m, rs in self.by_method().items()}
-    def table(self, keys=('accuracy', 'pgr', 'agreement', 'corrected', 'corrupted')) -> str:
-        "Plain-text table: one row per method, `mean [95% interval]` per column over seeds."
+    def paired(self, baseline:str, key:str='pgr') -> dict:
+        "`{method: dict(mean, lo, hi, n, per_seed)}`: per-seed differences `key[method] - key[baseline]` on the same seeds."
+        if baseline not in self.methods: return {}
+        base = {r['seed']: r[key] for r in self.by_method()[baseline]}
+        out = {}
+        for m, rs in self.by_method().items():
+            diffs = [r[key] - base[r['seed']] for r in rs if r['seed'] in base]
+            with warnings.catch_warnings():
+                warnings.simplefilter('ignore')
+                out[m] = dict(mean_ci(diffs), per_seed=diffs)
+        return out
+    def table(self, keys=('accuracy', 'pgr', 'agreement')) -> str:
+        "Plain-text table: one row per method, `mean [95% interval]` over seeds, and the paired PGR differences against the baselines."
         with warnings.catch_warnings():
             warnings.simplefilter('ignore')
             t = format_table(self.by_method(), keys=keys)
+        cols = [(b, self.paired(b)) for b in BASELINES if b in self.methods]
+        fmt = lambda c: 'nan' if c['n'] == 0 or math.isnan(c['mean']) else (f"{c['mean']:+.3f}" + ('' if math.isnan(c['lo']) else f" [{c['lo']:+.3f}, {c['hi']:+.3f}]"))
+        lines = t.split('\n')
+        extra = [[f'pgr - {b}' for b, _ in cols], ['-' * 24 for _ in cols]] + [[fmt(p[m]) for _, p in cols] for m in self.methods]
+        lines = [l + '  ' + '  '.join(c.ljust(24) for c in e) for l, e in zip(lines, extra)]
         n = len({r['seed'] for r in self.runs})
+        mode = 'fixed split: intervals cover training noise only' if self.config.get('fixed_split') else 'data-varying seeds'
         return (f"weak supervisor accuracy {self.weak_accuracy:.4f}; strong ceiling {self.summary()['ceiling']['accuracy']['mean']:.4f} "
-                f"(mean over {n} seeds; [95% t-interval])\n" + t)
+                f"(mean over {n} seeds, {mode}; [95% t-interval]; 'pgr - X': paired per-seed difference)\n" + '\n'.join(l.rstrip() for l in lines))
     def __repr__(self): return self.table()
 
 # %% ../nbs/08_experiment.ipynb #c6840930
@@ -294,70 +339,59 @@ def per_class_accuracy(probs:Tensor, y:Tensor, k:int) -> list:
     pred = probs.argmax(1)
     return [(pred[y == c] == c).float().mean().item() if (y == c).any() else float('nan') for c in range(k)]
 
-def run_experiment(data:W2SData, # the tensors (see `load_data`, `synthetic_data`)
+def run_experiment(source, # `Superset` (data-varying seeds), `W2SData` (fixed split) or any object with `draw(seed)`
                    methods:list|None=None, # method names (default: all); the ceiling is always included
-                   seeds:list=(0, 1, 2, 3, 4), # one run of every method per seed
-                   grid:dict|None=None, # hyper-parameter axes (default `DEFAULT_GRID`), the same for every method
+                   seeds:list=(0, 1, 2, 3, 4), # one draw of the data and one run of every method per seed
                    epochs:int=20, # epochs of every training run
                    batch_size:int=100, # minibatch size of every training run
-                   val_frac:float=0.2, # held-out fraction of the pool for selection
+                   val_frac:float=0.2, # held-out fraction of each pool for selection
                    device:str|None=None, # training device (default: cuda, mps or cpu)
                    workers:int=1, # training processes on the CPU (0: one per core, see `worker_map`); always 1 on a GPU
                    run_cache:str|Path|None=None, # directory of finished runs to reuse and add to (None: train everything)
                    progress:bool=True, # progress bars
                   ) -> Results:
-    "Train and evaluate every method for every seed on `data`; returns `Results`."
+    "Train and evaluate every method for every seed, each seed on its own draw of the data; returns `Results`."
     seeds = list(seeds)
     if not seeds: raise ValueError("give at least one seed")
+    if len(set(seeds)) != len(seeds): raise ValueError(f"seeds must be distinct, got {seeds}")
     if epochs <= 0 or batch_size <= 0: raise ValueError(f"epochs and batch_size must be positive, got {epochs} and {batch_size}")
-    grid = grid or DEFAULT_GRID
-    for k, vals in grid.items():
-        if not vals: raise ValueError(f"empty grid axis {k!r}")
-        if k in ('lr',) and min(vals) <= 0: raise ValueError(f"lr must be positive, got {vals}")
-        if k == 'weight_decay' and min(vals) < 0: raise ValueError(f"weight_decay must be >= 0, got {vals}")
+    if not 0 < val_frac < 1: raise ValueError(f"val_frac must lie in (0, 1), got {val_frac}")
     ms = get_methods(methods)
     dev = choose_device(device)
-    data = data.to(dev)
-    workers = (workers or default_workers()) if dev.type == 'cpu' else 1
     t0 = time.time()
-    settings = dict(seeds=seeds, grid=grid, epochs=epochs, batch_size=batch_size, val_frac=val_frac, device=dev.type)
+    draws = {s: draw(source, s).to(dev) for s in seeds}
+    fixed_split = isinstance(source, W2SData)
+    workers = (workers or default_workers()) if dev.type == 'cpu' else 1
+    settings = dict(seeds=seeds, epochs=epochs, batch_size=batch_size, val_frac=val_frac, device=dev.type)
     cache = Path(run_cache).expanduser() if run_cache else None
-    keys = {m.name: run_cache_key(m, data, **settings) for m in ms} if cache else {}
-    def entry(m): return cache/f'{keys[m.name][0]}.pt'
-    def finished(m):   # the method's runs from the cache, if it holds them under exactly this key
-        if cache is None: return None
-        meta = keys[m.name][1]
-        return load_checked(entry(m), lambda d: None if d['meta'] == meta else 'meta')
-    done = {m.name: finished(m) for m in ms}
-    todo = [m for m in ms if done[m.name] is None]
+    jobs = []
+    for m in ms:
+        stem, meta = run_cache_key(m, draws, **settings) if cache else (None, None)
+        jobs.append((m, draws, settings, cache/f'{stem}.pt' if cache else None, meta))
     from tqdm.auto import tqdm
-    with worker_map(min(workers, len(todo) * len(seeds)) if todo else 1) as mapper:
-        selected = {}
-        for m in tqdm(todo, desc='tuning', unit='method', disable=not progress):
-            selected[m.name], _ = tune_method(m, data, grid, epochs, batch_size, val_frac, seed=seeds[0], mapper=mapper)
-        jobs = [(m, s) for m in todo for s in seeds]
-        fits = mapper(fit_method, [m for m, _ in jobs], itertools.repeat(data), [selected[m.name] for m, _ in jobs], [s for _, s in jobs],
-                      itertools.repeat(epochs), itertools.repeat(batch_size))
-        fits = list(tqdm(fits, total=len(jobs), desc='training runs', unit='run', disable=not progress))
-    for m in todo:
-        done[m.name] = dict(selected=selected[m.name], runs=[{k: f[k] for k in ('seed', 'probs', 'history', 'seconds')}
-                                                             for f in fits if f['method'] == m.name])
-        if cache: atomic_save(dict(meta=keys[m.name][1], **done[m.name]), entry(m))
+    with worker_map(min(workers, len(ms))) as mapper:
+        fits = list(tqdm(mapper(cached_fit, jobs), total=len(jobs), desc='methods', unit='method', disable=not progress))
     runs, ceiling = [], {}
-    for m in ms:   # the ceiling comes first, so every method's PGR in a seed uses that seed's ceiling
-        for r in done[m.name]['runs']:
-            probs = r['probs'].to(dev)
-            if m.name == 'ceiling': ceiling[r['seed']] = accuracy(probs, data.y_test)
-            met = student_metrics(probs, data.weak_test, data.y_test, acc_ceiling=ceiling[r['seed']])
-            runs.append(dict(method=m.name, seed=r['seed'], **met, config=done[m.name]['selected'], seconds=r['seconds'],
-                             per_class_accuracy=per_class_accuracy(probs, data.y_test, data.k), history=r['history']))
-    config = dict(methods=[m.name for m in ms], seeds=seeds, grid=grid, epochs=epochs, batch_size=batch_size, val_frac=val_frac,
-                  selection='val_agreement on a held-out split of the pool (weak labels; ceiling: ground truth), once per method',
-                  selected={m.name: done[m.name]['selected'] for m in ms}, device=str(dev), workers=workers,
-                  run_cache=str(cache) if cache else None)
-    info = dict(data=_jsonable(data.info), classes=list(data.classes), train_seconds=time.time() - t0, versions=versions(),
-                pair_accuracy=pair_diagnostics(data), from_run_cache=[m.name for m in ms if m not in todo])
-    return Results(runs, data.weak_accuracy, config, info)
+    for m, fit in zip(ms, fits):   # the ceiling comes first, so every method's PGR in a seed uses that seed's ceiling
+        for r in fit['runs']:
+            d = draws[r['seed']]
+            probs, oracle = r['probs'].to(dev), r['oracle_probs'].to(dev)
+            if m.name == 'ceiling': ceiling[r['seed']] = accuracy(probs, d.y_test)
+            met = student_metrics(probs, d.weak_test, d.y_test, acc_ceiling=ceiling[r['seed']])
+            om = student_metrics(oracle, d.weak_test, d.y_test, acc_ceiling=ceiling[r['seed']])
+            runs.append(dict(method=m.name, seed=r['seed'], **met, oracle_accuracy=om['accuracy'], oracle_pgr=om['pgr'],
+                             config=r['config'], oracle_config=r['oracle_config'], seconds=fit['seconds'] / len(seeds),
+                             per_class_accuracy=per_class_accuracy(probs, d.y_test, d.k), history=r['history']))
+    config = dict(methods=[m.name for m in ms], seeds=seeds, grids={m.name: m.grid for m in ms}, epochs=epochs, batch_size=batch_size,
+                  val_frac=val_frac, fixed_split=fixed_split,
+                  selection='per seed: val_agreement with the weak labels of a held-out 20% of that seed\'s pool (ceiling: ground truth)',
+                  device=str(dev), workers=workers, run_cache=str(cache) if cache else None)
+    first = draws[seeds[0]]
+    info = dict(data=_jsonable(first.info), classes=list(first.classes), train_seconds=time.time() - t0, versions=versions(),
+                selection={m.name: f['selection'] for m, f in zip(ms, fits)}, pair_accuracy=pair_diagnostics(first),
+                from_run_cache=[m.name for m, f in zip(ms, fits) if f['from_cache']],
+                weak_accuracy_per_seed=[draws[s].weak_accuracy for s in seeds])
+    return Results(runs, sum(info['weak_accuracy_per_seed']) / len(seeds), config, info)
 
 def versions() -> dict:
     "Versions of Python, w2s_prefs and the libraries that change numbers."
@@ -370,8 +404,9 @@ def versions() -> dict:
     return out
 
 # %% ../nbs/08_experiment.ipynb #0b424848
-SCHEMA = 'w2s_prefs.results/1'
-SCALARS = ('accuracy', 'pgr', 'agreement', 'corrected', 'corrupted', 'misfit', 'gain', 'ece', 'weak_accuracy', 'acc_ceiling')
+SCHEMA = 'w2s_prefs.results/2'
+SCALARS = ('accuracy', 'pgr', 'agreement', 'corrected', 'corrupted', 'misfit', 'gain', 'ece', 'weak_accuracy', 'acc_ceiling',
+           'oracle_accuracy', 'oracle_pgr')
 
 def _nan_to_none(o):
     if isinstance(o, float) and not math.isfinite(o): return None
@@ -380,8 +415,9 @@ def _nan_to_none(o):
     return o
 
 def results_dict(res:Results) -> dict:
-    "The JSON document of `res` (schema `w2s_prefs.results/1`)."
+    "The JSON document of `res` (schema `w2s_prefs.results/2`)."
     methods = {}
+    paired = {b: {key: res.paired(b, key) for key in ('pgr', 'accuracy')} for b in BASELINES}
     for m, rs in res.by_method().items():
         d = {}
         for key in SCALARS:
@@ -389,6 +425,9 @@ def results_dict(res:Results) -> dict:
             vals = [r[key] for r in rs]
             d[key] = dict(per_seed=vals, **mean_ci(vals))
         d.update(seeds=[r['seed'] for r in rs], config_per_seed=[r['config'] for r in rs],
+                 oracle_config_per_seed=[r['oracle_config'] for r in rs],
+                 paired={b: {key: p[key][m] for key in p if m in p[key]} for b, p in paired.items() if p['pgr']},
+                 selection=res.info.get('selection', {}).get(m, []),
                  per_class_accuracy=[r['per_class_accuracy'] for r in rs], history=[r['history'] for r in rs],
                  seconds=[r['seconds'] for r in rs])
         methods[m] = d
@@ -402,6 +441,7 @@ def results_dict(res:Results) -> dict:
 def check_writable(out:str|Path) -> Path:
     "Create `out` if needed and check that files can be written there; raise a clear error otherwise."
     out = Path(out).expanduser()
+    if out.exists() and not out.is_dir(): raise PermissionError(f"cannot write results to {out}: it is a file; choose another --out")
     try:
         out.mkdir(parents=True, exist_ok=True)
         probe = out/'.w2s_prefs_write_test'
@@ -429,5 +469,5 @@ def load_results(path:str|Path) -> dict:
     if p.is_dir(): p = p/'results.json'
     if not p.exists(): raise FileNotFoundError(f"no results at {p}; run `w2s-prefs --out {p.parent}` first")
     doc = json.loads(p.read_text())
-    if doc.get('schema') != SCHEMA: raise ValueError(f"{p} has schema {doc.get('schema')!r}, expected {SCHEMA!r}")
+    if doc.get('schema') != SCHEMA: raise ValueError(f"{p} has schema {doc.get('schema')!r}, expected {SCHEMA!r}: rerun the experiment")
     return doc

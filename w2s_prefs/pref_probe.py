@@ -1,4 +1,4 @@
-"""Per-class linear scores trained with a Bradley-Terry loss on weak preferences, offsets set from the weak labels' class marginals, optionally mixed with the soft-label loss; returns a `LinearProbe`.
+"""Linear class scores learned from weak *comparisons*: Bradley-Terry losses on pairs of examples (hard or soft targets, the seed's same-class pairs or cross-class ones), comparisons between classes of the same example, a confidence-difference risk, and a self-hardening preference loss; all run on the batched trainer of `probes`, with pairs redrawn every step.
 
 Docs: https://w2s-prefs.github.io/w2s_prefs/pref_probe.html.md"""
 
@@ -6,176 +6,126 @@ Docs: https://w2s-prefs.github.io/w2s_prefs/pref_probe.html.md"""
 
 # %% ../nbs/05_pref_probe.ipynb #6465b52b
 from __future__ import annotations
-import copy, math
-from typing import Callable
+import math
 import torch, torch.nn.functional as F
 from torch import Tensor
-from .probes import LinearProbe, soft_cross_entropy, cosine_factor, cpu_threads, _auto_threads, _init_probe, _l2, _val_metrics
-from .prefs import Prefs, pair_margins, pair_agreement, same_class_prefs, cross_class_prefs
+from .probes import Heads, register_loss, aux_alpha, per_head_ce, soft_cross_entropy
 
 # %% auto #0
-__all__ = ['PREF_BUILDERS', 'bt_loss', 'batch_pair_margins', 'pref_loss', 'fit_offsets', 'calibrate_offsets', 'train_pref_probe',
-           'fit_prefs']
+__all__ = ['pair_diffs', 'class_diffs', 'soft_bt_target', 'bt_hard_loss', 'bt_soft_loss', 'within_loss', 'prefs_within_loss',
+           'self_harden_loss', 'confdiff_loss', 'calibrate']
 
-# %% ../nbs/05_pref_probe.ipynb #abbeb1d3
-def bt_loss(margins:Tensor, # (p,) score differences s_c(x_i) - s_c(x_j), i preferred
-            weight:Tensor|None=None, # (p,) pair weights (None: all 1)
-           ) -> Tensor:
-    "Weighted Bradley-Terry loss, the mean over pairs of `weight * -log σ(margin)` (computed stably as softplus)."
-    l = F.softplus(-margins)
-    return (l if weight is None else weight * l).mean()
+# %% ../nbs/05_pref_probe.ipynb #f56c2d5b
+def pair_diffs(v:Tensor) -> Tensor:
+    "All ordered differences within each batch: `(H, B, k) -> (H, B, B, k)` with `out[h, i, j] = v[h, i] - v[h, j]`."
+    return v[:, :, None, :] - v[:, None, :, :]
 
-def batch_pair_margins(model, # maps (m, d) features to (m, k) scores, e.g. a `LinearProbe`
-                       x:Tensor, # (n, d) features of all examples the pairs index into
-                       prefs:Prefs, # a batch of pairs
-                      ) -> Tensor:
-    "Pair margins computed by scoring only the batch's unique examples once and gathering."
-    uniq, inv = torch.unique(torch.cat([prefs.i, prefs.j]), return_inverse=True)
-    p = len(prefs)
-    return pair_margins(model(x.index_select(0, uniq)), Prefs(inv[:p], inv[p:], prefs.cls, prefs.weight))
+def class_diffs(v:Tensor) -> Tensor:
+    "All ordered differences between the classes of each example: `(H, B, k) -> (H, B, k, k)`, `out[h, i, a, b] = v[h, i, a] - v[h, i, b]`."
+    return v[..., :, None] - v[..., None, :]
 
-def pref_loss(model, # maps (m, d) features to (m, k) scores
-              x:Tensor, # (n, d) features
-              prefs:Prefs, # a batch of pairs (weights used as given)
-             ) -> Tensor:
-    "Bradley-Terry loss of `model` on `prefs`: scores every example once when the batch touches many of them, else only its unique ones."
-    m = pair_margins(model(x), prefs) if 4 * len(prefs) >= len(x) else batch_pair_margins(model, x, prefs)
-    return bt_loss(m, prefs.weight)
+def soft_bt_target(p:Tensor, eps:float=1e-12) -> Tensor:
+    "Bradley-Terry target of `i` over `j` for each class if scores were `log p`: `p_i / (p_i + p_j)`, `(H, B, k) -> (H, B, B, k)`."
+    return p[:, :, None, :] / (p[:, :, None, :] + p[:, None, :, :]).clamp_min(eps)
+
+def _knob(knobs, name, like, default):
+    "Per-head knob `name` as an (H, 1, 1, 1) tensor (the default where the head has none)."
+    v = knobs.get(name)
+    return (torch.full(like.shape[:1], float(default), device=like.device) if v is None else v).view(-1, 1, 1, 1)
+
+def _mean_off_diagonal(l:Tensor, w:Tensor|None=None) -> Tensor:
+    "Mean over the pairs `i != j` (and classes) of each head: `(H, B, B, k) -> (H,)`, weighted by `w` if given."
+    B = l.shape[1]
+    off = (1 - torch.eye(B, device=l.device))[None, :, :, None]
+    w = off.expand_as(l) if w is None else w * off
+    return (l * w).sum((1, 2, 3)) / w.sum((1, 2, 3)).clamp_min(1e-12)
+
+# %% ../nbs/05_pref_probe.ipynb #3400edd6
+@register_loss('bt_hard')
+def bt_hard_loss(logits, targets, knobs, frac):
+    "Hard Bradley-Terry on in-batch pairs; knobs `margin`, `weighted` (0/1: weight by the confidence gap), `same_class` (0/1)."
+    gap = pair_diffs(targets)
+    valid = (gap > _knob(knobs, 'margin', logits, 0.)).float()
+    if 'same_class' in knobs:
+        own = F.one_hot(targets.argmax(-1), targets.shape[-1]).float()
+        both = own[:, :, None, :] * own[:, None, :, :]
+        valid = valid * torch.where(_knob(knobs, 'same_class', logits, 0) > 0, both, torch.ones_like(both))
+    w = valid * torch.where(_knob(knobs, 'weighted', logits, 0) > 0, gap, torch.ones_like(gap))
+    return _mean_off_diagonal(F.softplus(-pair_diffs(logits)), w)
+
+@register_loss('bt_soft')
+def bt_soft_loss(logits, targets, knobs, frac):
+    "Bradley-Terry on in-batch pairs with soft targets `p_i / (p_i + p_j)` per class."
+    return _mean_off_diagonal(F.binary_cross_entropy_with_logits(pair_diffs(logits), soft_bt_target(targets), reduction='none'))
+
+# %% ../nbs/05_pref_probe.ipynb #4dcd519f
+def within_loss(logits, targets, target_of=None):
+    "Soft Bradley-Terry between the classes of each example, mean over ordered class pairs `a != b`: `(H, B, k) -> (H,)`."
+    ds, k = class_diffs(logits), logits.shape[-1]
+    q = targets[..., :, None] / (targets[..., :, None] + targets[..., None, :]).clamp_min(1e-12)
+    if target_of is not None: q = target_of(q, ds)
+    off = (1 - torch.eye(k, device=logits.device))
+    l = F.binary_cross_entropy_with_logits(ds, q, reduction='none') * off
+    return l.sum((1, 2, 3)) / (logits.shape[1] * k * (k - 1))
+
+def _shared_scale(logits, targets, knobs, target_of=None):
+    lam = _knob(knobs, 'within', logits, .5).view(-1)
+    q = soft_bt_target(targets)
+    ds = pair_diffs(logits)
+    if target_of is not None: q = target_of(q, ds)
+    cross = _mean_off_diagonal(F.binary_cross_entropy_with_logits(ds, q, reduction='none'))
+    return lam * within_loss(logits, targets, target_of) + (1 - lam) * cross
+
+@register_loss('prefs_within')
+def prefs_within_loss(logits, targets, knobs, frac):
+    "`within` x within-example class comparisons + (1 - `within`) x soft cross-example Bradley-Terry."
+    return _shared_scale(logits, targets, knobs)
+
+@register_loss('self_harden')
+def self_harden_loss(logits, targets, knobs, frac):
+    "`prefs_within` whose targets mix in the student's own (detached) comparisons with a weight ramping to `aux_max`."
+    alpha = aux_alpha(frac, knobs.get('aux_max', torch.full(logits.shape[:1], .5)), .2).view(-1, 1, 1, 1)
+    return _shared_scale(logits, targets, knobs, lambda q, ds: (1 - alpha) * q + alpha * (ds.detach() > 0).float())
+
+# %% ../nbs/05_pref_probe.ipynb #811d2d2c
+@register_loss('confdiff')
+def confdiff_loss(logits, targets, knobs, frac):
+    "Unbiased (or, with `correct=1`, non-negative-corrected) one-vs-rest risk from in-batch confidence differences."
+    prior = targets.mean(1, keepdim=True)[:, :, None]                      # (H, 1, 1, k)
+    c = -pair_diffs(targets)                                               # p_j - p_i
+    li, lj = F.softplus(-logits)[:, :, None, :], F.softplus(-logits)[:, None, :, :]    # l(f(x_i)), l(f(x_j))
+    ni, nj = F.softplus(logits)[:, :, None, :], F.softplus(logits)[:, None, :, :]      # l(-f(x_i)), l(-f(x_j))
+    B = logits.shape[1]
+    off = (1 - torch.eye(B, device=logits.device))[None, :, :, None]
+    parts = torch.stack([((prior - c) * li * off).sum((1, 2)), ((1 - prior + c) * ni * off).sum((1, 2)),
+                         ((prior + c) * lj * off).sum((1, 2)), ((1 - prior - c) * nj * off).sum((1, 2))]) / (B * (B - 1))   # (4, H, k)
+    fix = _knob(knobs, 'correct', logits, 0).view(1, -1, 1) > 0
+    return 0.5 * torch.where(fix, parts.clamp_min(0), parts).sum(0).mean(-1)
 
 # %% ../nbs/05_pref_probe.ipynb #23166b97
-def _lbfgs(params, loss_fn, iters):
-    opt = torch.optim.LBFGS(params, lr=1, max_iter=iters, line_search_fn='strong_wolfe', tolerance_grad=1e-10, tolerance_change=1e-14)
+def calibrate(heads:Heads, # trained heads; a calibrated copy is returned
+              x:Tensor, # (n, d) or (D, n, d) training features
+              weak_probs:Tensor, # (n, k) or (D, n, k) their weak soft labels
+              data:list|None=None, # data set of each head (default: all 0)
+              method:str|None='affine', # 'affine' (per-class scale and offset), 'prob' (offsets only) or None (unchanged)
+              iters:int=100, # L-BFGS iterations
+             ) -> Heads:
+    "Per-head, per-class scales and offsets of `heads` fitted to the weak labels' soft labels (no ground truth)."
+    if method is None: return heads
+    if method not in ('affine', 'prob'): raise ValueError(f"unknown calibration {method!r}; choose 'affine', 'prob' or None")
+    if x.ndim == 2: x, weak_probs = x[None], weak_probs[None]
+    data = [0] * len(heads) if data is None else list(data)
+    with torch.no_grad():
+        z = torch.stack([heads.select([h]).logits(x[d_])[0] - heads.bias[h] for h, d_ in enumerate(data)])   # (H, n, k)
+    t = weak_probs[torch.as_tensor(data)].float()
+    a = torch.zeros(heads.bias.shape, device=z.device, requires_grad=method == 'affine')
+    b = torch.zeros(heads.bias.shape, device=z.device, requires_grad=True)
+    opt = torch.optim.LBFGS([a, b] if method == 'affine' else [b], lr=1, max_iter=iters, line_search_fn='strong_wolfe',
+                            tolerance_grad=1e-10, tolerance_change=1e-14)
     def closure():
-        opt.zero_grad(); l = loss_fn(); l.backward(); return l
+        opt.zero_grad()
+        l = per_head_ce(z * a.exp()[:, None] + b[:, None], t).sum()
+        l.backward(); return l
     with torch.enable_grad(): opt.step(closure)
-
-def fit_offsets(logits:Tensor, # (n, k) offset-free class scores z(x) on the training features
-                weak_probs:Tensor, # (n, k) weak soft labels of the same examples
-                method:str|None='prob', # 'prob', 'affine', 'freq' or None (see above)
-                iters:int=100, # L-BFGS iterations ('prob', 'affine') or fixed-point steps ('freq')
-               ) -> tuple[Tensor, Tensor]:
-    "Per-class `(scale, offset)` so that `scale * logits + offset` matches the weak labels' class marginals."
-    z, t = logits.detach().clone().float(), weak_probs.detach().clone().float()
-    k = z.shape[1]
-    a, b = torch.zeros(k, device=z.device), torch.zeros(k, device=z.device)   # log-scale and offset
-    if method == 'prob' or method == 'affine':
-        b.requires_grad_()
-        if method == 'affine': a.requires_grad_()
-        _lbfgs([a, b] if method == 'affine' else [b], lambda: soft_cross_entropy(z * a.exp() + b, t), iters)
-    elif method == 'freq':
-        target = torch.bincount(t.argmax(1), minlength=k).float()
-        best_err, best_b = float('inf'), b
-        for _ in range(iters):
-            pred = torch.bincount((z + b).argmax(1), minlength=k).float()
-            err = (pred - target).abs().sum().item()
-            if err < best_err: best_err, best_b = err, b.clone()
-            if err == 0: break
-            b = b + 0.5 * (torch.log1p(target) - torch.log1p(pred))
-        b = best_b
-    elif method is not None: raise ValueError(f"unknown offsets method {method!r}; choose 'prob', 'affine', 'freq' or None")
     a, b = a.detach().exp(), b.detach()
-    return a, b - b.mean()
-
-def calibrate_offsets(probe:LinearProbe, # a trained probe; its bias is replaced (and weights rescaled for 'affine')
-                      x:Tensor, # (n, d) training features
-                      weak_probs:Tensor, # (n, k) their weak soft labels
-                      method:str|None='prob', # see `fit_offsets`
-                     ) -> LinearProbe:
-    "Set `probe`'s per-class offsets (in place) from the weak labels' class marginals; returns the probe."
-    lin = probe.linear
-    with torch.no_grad(): z = probe(x) - lin.bias
-    a, b = fit_offsets(z, weak_probs, method)
-    with torch.no_grad(): lin.weight.mul_(a[:, None]); lin.bias.copy_(b)
-    return probe
-
-# %% ../nbs/05_pref_probe.ipynb #7c6f9120
-def train_pref_probe(x:Tensor, # (n, d) float strong embeddings of the weakly labelled examples
-                     prefs:Prefs, # preferences over those examples (e.g. `cross_class_prefs(weak_probs)`)
-                     weak_probs:Tensor, # (n, k) weak soft labels of the same examples (offsets and the CE term)
-                     *,
-                     pref_weight:float=1., # weight of the BT loss; 1 - pref_weight goes to soft-label cross-entropy
-                     offsets:str|None='prob', # how to set the per-class offsets after training (see `fit_offsets`)
-                     epochs:int=20, # passes over the examples (and over the pairs)
-                     lr:float=1e-3, # peak Adam learning rate (cosine schedule over iterations)
-                     batch_size:int=100, # examples per step; sets the number of steps per epoch
-                     pair_batch_size:int|None=None, # pairs per step (None: spread all pairs over one epoch)
-                     weight_decay:float=0., # L2 penalty on the weights: loss + wd/2 * ||W||^2
-                     seed:int=0, # seeds initialisation and batch order (local generator)
-                     x_val:Tensor|None=None, # held-out embeddings for monitoring
-                     weak_val:Tensor|None=None, # their weak soft labels (never ground truth)
-                     progress:bool=False, # show a progress bar over epochs
-                     on_epoch:Callable|None=None, # `on_epoch(probe) -> dict|None` after each epoch (offsets set on a copy), for reporting
-                    ) -> tuple[LinearProbe, list[dict]]:
-    "Train a `LinearProbe` on weak preferences (Bradley-Terry), optionally mixed with soft-label CE; returns `(probe, history)`."
-    if not 0 <= pref_weight <= 1: raise ValueError("pref_weight must lie in [0, 1]")
-    if len(x) != len(weak_probs): raise ValueError(f"x has {len(x)} rows but weak_probs has {len(weak_probs)}")
-    if pref_weight > 0 and len(prefs) == 0: raise ValueError("no preference pairs to train on")
-    x = x.float()
-    dev = x.device
-    t = weak_probs.detach().clone().float().to(dev)
-    n, k = t.shape
-    prefs = prefs.to(dev)
-    if len(prefs) and (prefs.cls.max() >= k or max(prefs.i.max(), prefs.j.max()) >= n): raise ValueError("prefs index outside x / classes")
-    if len(prefs): prefs = Prefs(prefs.i, prefs.j, prefs.cls, prefs.weight / prefs.weight.mean().clamp_min(1e-12))
-    probe, g = _init_probe(x, k, seed)
-    xs, head = (x - probe.mean) / probe.std, probe.linear   # standardise once; the loop runs only the linear layer
-    steps_per_epoch = math.ceil(n / batch_size)
-    pbs = pair_batch_size or max(1, math.ceil(len(prefs) / steps_per_epoch))
-    total = epochs * steps_per_epoch
-    opt = torch.optim.Adam(probe.parameters(), lr=lr)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: cosine_factor(s, total))
-    monitor = prefs[torch.randperm(len(prefs), generator=g)[:100_000].to(dev)]   # fixed subsample for the pair agreement log
-    pair_perm, pair_pos, history = torch.randperm(len(prefs), generator=g).to(dev), 0, []
-    def calibrated(p): return calibrate_offsets(copy.deepcopy(p), x, t, offsets) if offsets is not None else p
-    epoch_iter = range(epochs)
-    if progress:
-        from tqdm.auto import tqdm
-        epoch_iter = tqdm(epoch_iter, desc='pref probe')
-    with cpu_threads(_auto_threads(x, 'adam', max(batch_size, 2 * pbs), k)):
-        for epoch in epoch_iter:
-            perm = torch.randperm(n, generator=g).to(dev)
-            sums = dict(train_loss=0., bt_loss=0., ce_loss=0.)
-            for step in range(steps_per_epoch):
-                loss = torch.zeros((), device=dev)
-                if pref_weight > 0:
-                    if pair_pos + pbs > len(prefs): pair_perm, pair_pos = torch.randperm(len(prefs), generator=g).to(dev), 0
-                    batch = prefs[pair_perm[pair_pos:pair_pos + pbs]]
-                    bt = pref_loss(head, xs, batch)
-                    pair_pos += pbs
-                    loss = loss + pref_weight * bt; sums['bt_loss'] += bt.item()
-                if pref_weight < 1:
-                    idx = perm[step * batch_size:(step + 1) * batch_size]
-                    ce = soft_cross_entropy(head(xs.index_select(0, idx)), t.index_select(0, idx))
-                    loss = loss + (1 - pref_weight) * ce; sums['ce_loss'] += ce.item()
-                opt.zero_grad(); (loss + _l2(probe, weight_decay)).backward(); opt.step(); sched.step()
-                sums['train_loss'] += loss.item()
-            rec = dict(epoch=epoch, **{key: v / steps_per_epoch for key, v in sums.items()})
-            if len(monitor):
-                with torch.no_grad(): rec['pair_agreement'] = pair_agreement(head(xs), monitor)
-            if on_epoch is not None: rec.update(on_epoch(calibrated(probe)) or {})
-            history.append(rec)
-    probe.eval()
-    if offsets is not None: calibrate_offsets(probe, x, t, offsets)
-    if x_val is not None and weak_val is not None:
-        history[-1].update(_val_metrics(probe, x_val.float().to(dev), weak_val.detach().clone().float().to(dev)))
-    return probe, history
-
-# %% ../nbs/05_pref_probe.ipynb #0bf179f5
-PREF_BUILDERS = dict(same_class=same_class_prefs, cross_class=cross_class_prefs)
-
-def fit_prefs(x:Tensor, # (n, d) strong embeddings
-              weak_probs:Tensor, # (n, k) weak soft labels (the only supervision)
-              *,
-              strategy:str='cross_class', # 'same_class' (the seed's idea) or 'cross_class'
-              margin:float=0.1, # keep pairs whose weak confidence gap exceeds this
-              budget:int|None=20_000, # pairs sampled (None: all valid pairs); 20k: see the note below
-              weighting:str='gap', # 'gap' (weight a pair by its confidence gap) or 'uniform'
-              seed:int=0, # seeds pair sampling and training
-              **train_kwargs, # passed to `train_pref_probe` (pref_weight, lr, weight_decay, epochs, ...)
-             ) -> tuple[LinearProbe, list[dict]]:
-    "Build preferences from `weak_probs` alone and train a Bradley-Terry probe on them; returns `(probe, history)`."
-    if strategy not in PREF_BUILDERS: raise ValueError(f"unknown strategy {strategy!r}; known: {', '.join(PREF_BUILDERS)}")
-    prefs = PREF_BUILDERS[strategy](weak_probs, margin=margin, budget=budget, weighting=weighting, seed=seed)
-    if len(prefs) == 0:
-        raise ValueError(f"no preference pairs left after filtering ({strategy}, margin={margin}): lower the margin")
-    return train_pref_probe(x, prefs, weak_probs, seed=seed, **train_kwargs)
+    return Heads(heads.mean, heads.std, heads.weight * a[:, None, :], b - b.mean(-1, keepdim=True))

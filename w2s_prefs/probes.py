@@ -1,4 +1,4 @@
-"""A standardising linear probe and its trainer: hard, soft and auxiliary-confidence targets; Adam with a cosine schedule or full-batch L-BFGS; model selection on held-out *weak* labels only.
+"""A standardising linear probe and one batched trainer for every probe (many configurations and seeds as one stacked model): hard, soft and auxiliary-confidence targets (argmax or class-balanced hardening), pluggable losses; Adam with a cosine schedule or full-batch L-BFGS; model selection on held-out *weak* labels only.
 
 Docs: https://w2s-prefs.github.io/w2s_prefs/probes.html.md"""
 
@@ -7,13 +7,16 @@ Docs: https://w2s-prefs.github.io/w2s_prefs/probes.html.md"""
 # %% ../nbs/01_probes.ipynb #baf99e22
 from __future__ import annotations
 import math, itertools, contextlib
+from dataclasses import dataclass
 from typing import Callable
 import torch, torch.nn as nn, torch.nn.functional as F
 from torch import Tensor
 
 # %% auto #0
-__all__ = ['LinearProbe', 'as_soft_targets', 'soft_cross_entropy', 'aux_alpha', 'aux_conf_targets', 'cosine_factor',
-           'cpu_threads', 'train_probe', 'param_grid', 'weak_split', 'weak_score', 'select_hparams']
+__all__ = ['LOSSES', 'HEAD_KEYS', 'LinearProbe', 'as_soft_targets', 'soft_cross_entropy', 'cosine_factor', 'cpu_threads',
+           'auto_threads', 'register_loss', 'per_head_ce', 'ce_loss', 'Heads', 'train_heads', 'train_probe',
+           'aux_alpha', 'largest_remainder', 'balanced_hard', 'aux_conf_targets', 'param_grid', 'weak_split',
+           'score_probs', 'weak_score', 'select_hparams']
 
 # %% ../nbs/01_probes.ipynb #913678ad
 class LinearProbe(nn.Module):
@@ -73,37 +76,7 @@ def soft_cross_entropy(logits:Tensor, target:Tensor) -> Tensor:
     "Mean cross-entropy between `softmax(logits)` and target distributions."
     return -(target * logits.log_softmax(-1)).sum(-1).mean()
 
-# %% ../nbs/01_probes.ipynb #99cc57ac
-def aux_alpha(step:int, # global optimisation step, 0-based
-              total_steps:int, # number of steps in the whole run
-              aux_max:float=0.5, # final weight of the student's own hardened predictions
-              aux_warmup:float=0.2, # fraction of all steps over which the weight ramps up linearly from 0
-             ) -> float:
-    "Weight of the self-target at global `step`: a linear ramp from 0 to `aux_max` over the first `aux_warmup * total_steps` steps."
-    warm = aux_warmup * total_steps
-    return aux_max if warm <= 0 else aux_max * min(1., step / warm)
-
-def aux_conf_targets(logits:Tensor, # student logits (n, k); detached here
-                     weak:Tensor, # weak soft targets (n, k)
-                     alpha:float, # weight of the student's hardened prediction
-                    ) -> Tensor:
-    "Mix weak targets with the one-hot argmax of the (detached) student: `(1-alpha)*weak + alpha*onehot(argmax)`."
-    hard = F.one_hot(logits.detach().argmax(-1), weak.shape[1]).to(weak.dtype)
-    return (1 - alpha) * weak + alpha * hard
-
 # %% ../nbs/01_probes.ipynb #b0d184d5
-def _init_probe(x, k, seed):
-    "A `LinearProbe` on `x`'s device, initialised like `nn.Linear` but from a local generator seeded with `seed`."
-    g = torch.Generator().manual_seed(seed)
-    return LinearProbe.from_data(x, k, seed=g), g
-
-def _val_metrics(model, x_val, t_val):
-    "Cross-entropy and argmax agreement of `model` with (weak) validation targets."
-    with torch.no_grad():
-        logits = model(x_val)
-        return dict(val_loss=soft_cross_entropy(logits, t_val).item(),
-                    val_agreement=(logits.argmax(-1) == t_val.argmax(-1)).float().mean().item())
-
 def cosine_factor(step:int, total:int) -> float:
     "Cosine learning-rate multiplier: 1 at step 0, 0 at `total` (clamped after)."
     return 0.5 * (1 + math.cos(math.pi * min(step, total) / max(total, 1)))
@@ -117,106 +90,256 @@ def cpu_threads(n:int|None):
     finally:
         if n is not None: torch.set_num_threads(old)
 
-def _auto_threads(x, optimizer, batch_size, k):
-    "One thread for small CPU problems: OpenMP start-up and spinning cost more than tiny matmuls gain (10x slower under load)."
-    if x.device.type != 'cpu': return None
-    work = (batch_size if optimizer == 'adam' else len(x)) * x.shape[1] * k
+def auto_threads(device, work:int) -> int|None:
+    "One thread for small CPU problems (`work` multiply-adds per step): OpenMP start-up and spinning cost more than tiny matmuls gain."
+    if torch.device(device).type != 'cpu': return None
     return 1 if work <= 2 ** 21 else None
 
-def _l2(probe, weight_decay): return 0.5 * weight_decay * probe.linear.weight.pow(2).sum() if weight_decay else 0.
+LOSSES = {}
+def register_loss(name:str):
+    "Decorator: register `fn(logits (H,B,k), targets (H,B,k), knobs {name: (H,) tensor}, frac) -> (H,) loss` under `name`."
+    def _deco(fn): LOSSES[name] = fn; return fn
+    return _deco
+
+def per_head_ce(logits:Tensor, target:Tensor) -> Tensor:
+    "Soft cross-entropy of each head, mean over its batch: `(H, B, k), (H, B, k) -> (H,)`."
+    return -(target * logits.log_softmax(-1)).sum(-1).mean(-1)
+
+@register_loss('ce')
+def ce_loss(logits, targets, knobs, frac): return per_head_ce(logits, targets)
+
+# %% ../nbs/01_probes.ipynb #375aff13
+@dataclass
+class Heads:
+    "`H` stacked linear probes: per-head standardisation `mean`, `std` (H, d), weights (H, d, k) and bias (H, k)."
+    mean:Tensor
+    std:Tensor
+    weight:Tensor
+    bias:Tensor
+    def __len__(self): return len(self.weight)
+    @property
+    def k(self) -> int: return self.weight.shape[2]
+
+    def logits(self, x:Tensor) -> Tensor:
+        "Logits (H, m, k) of every head on shared inputs `x` (m, d)."
+        w = self.weight / self.std[:, :, None]
+        b = self.bias - torch.einsum('hd,hdk->hk', self.mean, w)
+        return torch.einsum('md,hdk->hmk', x.float(), w) + b[:, None]
+
+    def predict_proba(self, x:Tensor) -> Tensor:
+        with torch.no_grad(): return self.logits(x).softmax(-1)
+
+    def probe(self, h:int) -> LinearProbe:
+        "Head `h` as a `LinearProbe`."
+        p = LinearProbe(self.weight.shape[1], self.k, self.mean[h], self.std[h]).to(self.weight.device)
+        with torch.no_grad(): p.linear.weight.copy_(self.weight[h].T); p.linear.bias.copy_(self.bias[h])
+        return p.eval()
+
+    def select(self, idx) -> Heads:
+        "The heads `idx` (a list or tensor of head indices)."
+        idx = torch.as_tensor(idx, dtype=torch.long, device=self.weight.device)
+        return Heads(*(t.index_select(0, idx) for t in (self.mean, self.std, self.weight, self.bias)))
+
+    @classmethod
+    def cat(cls, heads:list) -> Heads: return cls(*(torch.cat(ts) for ts in zip(*((h.mean, h.std, h.weight, h.bias) for h in heads))))
+
+# %% ../nbs/01_probes.ipynb #f5d1de2e
+def _init_head(d, k, g):
+    "`nn.Linear`'s default initialisation drawn from generator `g`, the same draws as `LinearProbe.reset_parameters`."
+    bound = 1 / math.sqrt(d)
+    w = torch.rand((k, d), generator=g) * 2 * bound - bound
+    return w.T, torch.rand((k,), generator=g) * 2 * bound - bound
+
+def _standardise(x):
+    std = x.std(1, unbiased=False).clamp_min(1e-6) if x.shape[1] > 1 else torch.ones_like(x[:, 0])
+    return x.mean(1), std
+
+def _adam(p, g, m, v, step_size, bc2, eps=1e-8, b1=.9, b2=.999):
+    "One Adam update in place (`torch.optim.Adam`'s arithmetic) with a per-head `step_size` (H,) = lr / (1 - b1^t)."
+    m.lerp_(g, 1 - b1); v.mul_(b2).addcmul_(g, g, value=1 - b2)
+    shape = (-1,) + (1,) * (p.ndim - 1)
+    p.sub_((m / (v.sqrt() / math.sqrt(bc2)).add_(eps)) * step_size.view(shape))
+
+HEAD_KEYS = ('lr', 'weight_decay', 'seed', 'data')
+
+def train_heads(x:Tensor, # (n, d) or (D, n, d): D training sets of equal size
+                targets:Tensor, # (n, k)/(D, n, k) soft targets, or int labels (n,)/(D, n)
+                heads:list, # one dict per head: `lr`, `weight_decay`, `seed`, `data` (index into D) and loss knobs
+                *,
+                loss:str='ce', # a registered loss (see `LOSSES`)
+                epochs:int=20, # passes over each head's training set
+                batch_size:int=100, # examples per step and head
+                n_classes:int|None=None, # number of classes for int labels
+                on_epoch:Callable|None=None, # `on_epoch(heads) -> dict` of per-head lists after each epoch, merged into the history
+                progress:bool=False, # progress bar over epochs
+                threads:int|None|str='auto', # CPU threads: 'auto' (1 for small problems), None (leave) or a number
+               ) -> tuple[Heads, list]:
+    "Train every head of `heads` in one stacked model; returns `(Heads, history)`, the history one dict of per-head lists per epoch."
+    if loss not in LOSSES: raise ValueError(f"unknown loss {loss!r}; known: {', '.join(LOSSES)}")
+    if not heads: raise ValueError("no heads to train")
+    if epochs <= 0 or batch_size <= 0: raise ValueError(f"epochs and batch_size must be positive, got {epochs} and {batch_size}")
+    x = x.float()
+    if x.ndim == 2: x, targets = x[None], targets[None]
+    D, n, d = x.shape
+    if targets.shape[:2] != (D, n): raise ValueError(f"x has {D} x {n} rows but targets has shape {tuple(targets.shape)}")
+    t = torch.stack([as_soft_targets(tt, n_classes) for tt in targets]).to(x.device) if targets.ndim == 2 else targets.float().to(x.device)
+    k, H, dev = t.shape[2], len(heads), x.device
+    for h in heads:
+        if not 0 <= h.get('data', 0) < D: raise ValueError(f"head {h} refers to data set {h.get('data')} of {D}")
+    mean, std = _standardise(x)
+    xs, t = ((x - mean[:, None]) / std[:, None]).reshape(D * n, d), t.reshape(D * n, k)
+    data = torch.tensor([h.get('data', 0) for h in heads], device=dev)
+    gens = [torch.Generator().manual_seed(int(h.get('seed', 0))) for h in heads]
+    W, b = (torch.stack(ts).to(dev) for ts in zip(*(_init_head(d, k, g) for g in gens)))
+    lr = torch.tensor([float(h.get('lr', 1e-3)) for h in heads], device=dev)
+    wd = torch.tensor([float(h.get('weight_decay', 0.)) for h in heads], device=dev)
+    knob_names = sorted({key for h in heads for key in h} - set(HEAD_KEYS))
+    knobs = {key: torch.tensor([float(h[key]) for h in heads], device=dev) for key in knob_names}
+    state = [torch.zeros_like(p) for p in (W, W, b, b)]
+    steps, history = math.ceil(n / batch_size), []
+    total = epochs * steps
+    out = Heads(mean.index_select(0, data), std.index_select(0, data), W, b)
+    from tqdm.auto import tqdm
+    with cpu_threads(auto_threads(dev, H * batch_size * d * k) if threads == 'auto' else threads):
+        for epoch in tqdm(range(epochs), desc=f'{H} heads, {loss}', disable=not progress):
+            perms = torch.stack([torch.randperm(n, generator=g) for g in gens]).to(dev) + data[:, None] * n
+            tot = torch.zeros(H, device=dev)
+            for s in range(steps):
+                idx = perms[:, s * batch_size:(s + 1) * batch_size]
+                B, flat = idx.shape[1], idx.reshape(-1)
+                xb, tb = xs.index_select(0, flat).view(H, B, d), t.index_select(0, flat).view(H, B, k)
+                W.requires_grad_(); b.requires_grad_()
+                l = LOSSES[loss](torch.baddbmm(b[:, None], xb, W), tb, knobs, (epoch * steps + s) / total)
+                gW, gb = torch.autograd.grad(l.sum(), (W, b))
+                W, b = W.detach(), b.detach()
+                gW = gW + wd[:, None, None] * W
+                step = epoch * steps + s + 1
+                size = lr * cosine_factor(step - 1, total) / (1 - .9 ** step)
+                _adam(W, gW, state[0], state[1], size, 1 - .999 ** step)
+                _adam(b, gb, state[2], state[3], size, 1 - .999 ** step)
+                tot += l.detach() * B
+            out = Heads(out.mean, out.std, W, b)
+            rec = dict(epoch=epoch, train_loss=(tot / n).tolist())
+            if on_epoch is not None: rec.update(on_epoch(out) or {})
+            history.append(rec)
+    return out, history
 
 # %% ../nbs/01_probes.ipynb #0272cc4c
+def _val_metrics(model, x_val, t_val):
+    "Cross-entropy and argmax agreement of `model` with (weak) validation targets."
+    with torch.no_grad():
+        logits = model(x_val)
+        return dict(val_loss=soft_cross_entropy(logits, t_val).item(),
+                    val_agreement=(logits.argmax(-1) == t_val.argmax(-1)).float().mean().item())
+
 def train_probe(x:Tensor, # (n, d) float strong embeddings
                 targets:Tensor, # int (n,) hard labels or float (n, k) soft labels
                 *,
-                loss:str='ce', # 'ce' (cross-entropy to targets) or 'aux_conf' (auxiliary confidence loss)
+                loss:str='ce', # a registered loss: 'ce', 'aux_conf', 'aux_conf_balanced', the preference losses, ...
                 x_val:Tensor|None=None, # held-out embeddings for monitoring
                 targets_val:Tensor|None=None, # their (weak) targets, hard or soft
                 epochs:int=20, # passes over the data (Adam) or L-BFGS steps (lbfgs)
                 lr:float|None=None, # peak learning rate; None -> 1e-3 for Adam, 1.0 (initial step) for L-BFGS
                 batch_size:int=100, # minibatch size (Adam only)
                 weight_decay:float=0., # L2 penalty on the weights: loss + wd/2 * ||W||^2
-                optimizer:str='adam', # 'adam' (cosine schedule over iterations) or 'lbfgs' (full batch)
+                optimizer:str='adam', # 'adam' (cosine schedule over iterations, `train_heads`) or 'lbfgs' (full batch, 'ce' only)
                 seed:int=0, # seeds initialisation and batch order (local generator)
-                aux_max:float=0.5, # aux_conf: final weight of the student's hardened predictions
-                aux_warmup:float=0.2, # aux_conf: fraction of all steps over which that weight ramps up
                 progress:bool=False, # show a progress bar over epochs
                 n_classes:int|None=None, # number of classes (needed when hard labels may miss the last class)
                 lbfgs_iters:int=10, # lbfgs: iterations per epoch (per `LBFGS.step`)
                 threads:int|None|str='auto', # CPU threads while training: 'auto' (1 for small problems), None (leave as is) or a number
                 on_epoch:Callable|None=None, # `on_epoch(probe) -> dict|None` after each epoch, merged into its history (for reporting)
+                **knobs, # loss knobs, e.g. `aux_max=0.5`
                ) -> tuple[LinearProbe, list[dict]]:
-    "Train a `LinearProbe` on `targets`; returns `(probe, history)` with one dict of metrics per epoch."
-    if threads == 'auto':
-        k = targets.shape[1] if targets.ndim == 2 else (n_classes or int(targets.max()) + 1)
-        threads = _auto_threads(x, optimizer, batch_size, k)
-    with cpu_threads(threads):
-        return _train_probe(x, targets, loss=loss, x_val=x_val, targets_val=targets_val, epochs=epochs, lr=lr, batch_size=batch_size,
-                            weight_decay=weight_decay, optimizer=optimizer, seed=seed, aux_max=aux_max, aux_warmup=aux_warmup,
-                            progress=progress, n_classes=n_classes, lbfgs_iters=lbfgs_iters, on_epoch=on_epoch)
-
-def _train_probe(x, targets, *, loss, x_val, targets_val, epochs, lr, batch_size, weight_decay, optimizer, seed, aux_max, aux_warmup,
-                 progress, n_classes, lbfgs_iters, on_epoch):
-    if loss not in ('ce', 'aux_conf'): raise ValueError(f"unknown loss {loss!r}; choose 'ce' or 'aux_conf'")
+    "Train one `LinearProbe` on `targets`; returns `(probe, history)` with one dict of metrics per epoch."
     if optimizer not in ('adam', 'lbfgs'): raise ValueError(f"unknown optimizer {optimizer!r}; choose 'adam' or 'lbfgs'")
     if len(x) != len(targets): raise ValueError(f"x has {len(x)} rows but targets has {len(targets)}")
-    x = x.float()
-    t = as_soft_targets(targets, n_classes).to(x.device)
-    k = t.shape[1]
-    has_val = x_val is not None and targets_val is not None
-    probe, g = _init_probe(x, k, seed)
-    # standardise once: the loop then only runs the linear layer (the probe's own forward does the same maths)
-    xs, head = (x - probe.mean) / probe.std, probe.linear
-    if has_val: xs_val, t_val = (x_val.float().to(x.device) - probe.mean) / probe.std, as_soft_targets(targets_val, k).to(x.device)
-    n, history = len(x), []
-    epoch_iter = range(epochs)
-    if progress:
-        from tqdm.auto import tqdm
-        epoch_iter = tqdm(epoch_iter, desc=f'probe {loss}/{optimizer}')
-
-    def objective(logits, tgt, alpha):
-        return soft_cross_entropy(logits, aux_conf_targets(logits, tgt, alpha) if loss == 'aux_conf' else tgt)
-
-    def record(epoch, train_loss, alpha=None):
-        rec = dict(epoch=epoch, train_loss=train_loss)
-        if loss == 'aux_conf': rec['aux_alpha'] = alpha   # the weight used at the epoch's last step
-        if has_val: rec.update(_val_metrics(head, xs_val, t_val))
+    k = targets.shape[1] if targets.ndim == 2 else (n_classes or int(targets.max()) + 1)
+    val = (x_val.float().to(x.device), as_soft_targets(targets_val, k).to(x.device)) if x_val is not None and targets_val is not None else None
+    def report(probe):
+        rec = _val_metrics(probe, *val) if val else {}
         if on_epoch is not None: rec.update(on_epoch(probe) or {})
-        history.append(rec)
+        return rec
+    if optimizer == 'lbfgs':
+        if loss != 'ce' or knobs: raise ValueError("optimizer='lbfgs' trains plain cross-entropy only")
+        with cpu_threads(auto_threads(x.device, len(x) * x.shape[1] * k) if threads == 'auto' else threads):
+            return _train_lbfgs(x.float(), as_soft_targets(targets, n_classes).to(x.device), epochs, 1. if lr is None else lr,
+                                weight_decay, seed, lbfgs_iters, report)
+    head = dict(lr=1e-3 if lr is None else lr, weight_decay=weight_decay, seed=seed, **knobs)
+    hook = lambda hs: {key: [v] for key, v in report(hs.probe(0)).items()}
+    heads, hist = train_heads(x, targets, [head], loss=loss, epochs=epochs, batch_size=batch_size, n_classes=n_classes,
+                              on_epoch=hook, progress=progress, threads=threads)
+    return heads.probe(0), [{key: v[0] if isinstance(v, list) else v for key, v in rec.items()} for rec in hist]
 
-    if optimizer == 'adam':
-        opt = torch.optim.Adam(probe.parameters(), lr=1e-3 if lr is None else lr)
-        steps_per_epoch = math.ceil(n / batch_size)
-        total = epochs * steps_per_epoch
-        sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: cosine_factor(s, total))
-        step = 0
-        for epoch in epoch_iter:
-            perm = torch.randperm(n, generator=g).to(x.device)
-            tot = torch.zeros((), device=x.device)
-            for b in range(steps_per_epoch):
-                idx = perm[b * batch_size:(b + 1) * batch_size]
-                alpha = aux_alpha(step, total, aux_max, aux_warmup)
-                l = objective(head(xs.index_select(0, idx)), t.index_select(0, idx), alpha)
-                opt.zero_grad(); (l + _l2(probe, weight_decay)).backward(); opt.step(); sched.step()
-                tot += l.detach() * len(idx); step += 1
-            record(epoch, tot.item() / n, alpha)
-    else:
-        opt = torch.optim.LBFGS(probe.parameters(), lr=1. if lr is None else lr, max_iter=lbfgs_iters,
-                                history_size=10, line_search_fn='strong_wolfe')
-        for epoch in epoch_iter:
-            alpha = aux_alpha(epoch, epochs, aux_max, aux_warmup)
-            if loss == 'aux_conf':
-                with torch.no_grad(): target = aux_conf_targets(head(xs), t, alpha)
-            else: target = t
-            def closure():
-                opt.zero_grad()
-                l = soft_cross_entropy(head(xs), target) + _l2(probe, weight_decay)
-                l.backward()
-                return l
-            opt.step(closure)
-            with torch.no_grad(): record(epoch, soft_cross_entropy(head(xs), target).item(), alpha)
-    probe.eval()
-    return probe, history
+def _train_lbfgs(x, t, epochs, lr, weight_decay, seed, iters, report):
+    probe = LinearProbe.from_data(x, t.shape[1], seed=seed)
+    xs, head, history = (x - probe.mean) / probe.std, probe.linear, []
+    opt = torch.optim.LBFGS(probe.parameters(), lr=lr, max_iter=iters, history_size=10, line_search_fn='strong_wolfe')
+    def objective(): return soft_cross_entropy(head(xs), t) + 0.5 * weight_decay * head.weight.pow(2).sum()
+    for epoch in range(epochs):
+        def closure():
+            opt.zero_grad(); l = objective(); l.backward(); return l
+        opt.step(closure)
+        with torch.no_grad(): history.append(dict(epoch=epoch, train_loss=soft_cross_entropy(head(xs), t).item(), **report(probe)))
+    return probe.eval(), history
+
+# %% ../nbs/01_probes.ipynb #99cc57ac
+def aux_alpha(frac, # training progress in [0, 1]: global step / total steps (float or tensor)
+              aux_max, # final weight of the student's own hardened predictions (float or (H,) tensor)
+              aux_warmup=0.2, # fraction of all steps over which the weight ramps up linearly from 0
+             ):
+    "Weight of the self-target: a linear ramp from 0 to `aux_max` over the first `aux_warmup` of training."
+    if isinstance(aux_warmup, Tensor): return aux_max * torch.where(aux_warmup > 0, (frac / aux_warmup.clamp_min(1e-12)).clamp(max=1), 1.)
+    return aux_max if aux_warmup <= 0 else aux_max * min(1., frac / aux_warmup)
+
+def largest_remainder(mass:Tensor, # (..., k) non-negative masses summing to `total` along the last axis
+                      total:int, # the integer total
+                     ) -> Tensor:
+    "Integer counts (..., k) summing to `total`: floors of `mass`, plus one for the largest remainders."
+    base = mass.floor()
+    short = total - base.sum(-1, keepdim=True)
+    rank = (mass - base).argsort(-1, descending=True).argsort(-1)
+    return (base + (rank < short).float()).long()
+
+def balanced_hard(scores:Tensor, # (..., B, k) student scores (log-probabilities or logits); detached
+                  counts:Tensor, # (..., k) how many of the B examples each class gets (sums to B)
+                  rounds:int=3, # passes over the classes
+                 ) -> Tensor:
+    "One-hot (..., B, k) assignment maximising the scores with class `c` given `counts[c]` examples (per-class offsets, exact coordinate steps)."
+    s = scores.detach().float()
+    B, k = s.shape[-2], s.shape[-1]
+    off = torch.zeros(s.shape[:-2] + (1, k), device=s.device)
+    big = torch.finfo(s.dtype).max / 4
+    for _ in range(rounds):
+        for c in range(k):
+            z = s + off
+            others = torch.cat([z[..., :c], z[..., c + 1:]], -1).amax(-1) if k > 1 else torch.full_like(z[..., 0], -big)
+            margin, _ = (z[..., c] - others).sort(-1, descending=True)          # (..., B)
+            m = counts[..., c:c + 1].clamp(0, B)
+            above = margin.gather(-1, (m - 1).clamp(0, B - 1)).squeeze(-1)       # the m-th largest margin
+            below = margin.gather(-1, m.clamp(0, B - 1)).squeeze(-1)             # the (m+1)-th
+            cut = torch.where(m.squeeze(-1) == 0, margin[..., 0] + 1, torch.where(m.squeeze(-1) == B, margin[..., -1] - 1, (above + below) / 2))
+            off[..., 0, c] -= cut
+    return F.one_hot((s + off).argmax(-1), k).to(scores.dtype)
+
+def aux_conf_targets(logits:Tensor, # student logits (..., B, k); detached here
+                     weak:Tensor, # weak soft targets (..., B, k)
+                     alpha, # weight of the student's hardened prediction (float, or a tensor broadcasting to (..., 1, 1))
+                     balanced:bool=False, # harden with class-balanced counts (OpenAI's threshold) instead of the argmax
+                    ) -> Tensor:
+    "Mix weak targets with the (detached) student's hardened predictions: `(1-alpha)*weak + alpha*hard`."
+    if balanced: hard = balanced_hard(logits.log_softmax(-1), largest_remainder(weak.sum(-2), weak.shape[-2]))
+    else: hard = F.one_hot(logits.detach().argmax(-1), weak.shape[-1]).to(weak.dtype)
+    return (1 - alpha) * weak + alpha * hard
+
+def _aux_loss(balanced):
+    def loss(logits, targets, knobs, frac):
+        alpha = aux_alpha(frac, knobs.get('aux_max', torch.full(logits.shape[:1], .5)), knobs.get('aux_warmup', .2))
+        if isinstance(alpha, Tensor): alpha = alpha.view(-1, 1, 1)
+        return per_head_ce(logits, aux_conf_targets(logits, targets, alpha, balanced))
+    return loss
+register_loss('aux_conf')(_aux_loss(False))
+register_loss('aux_conf_balanced')(_aux_loss(True))
 
 # %% ../nbs/01_probes.ipynb #cf12365a
 def param_grid(**axes) -> list[dict]:
@@ -229,46 +352,46 @@ def weak_split(n:int, # number of weakly labelled examples
                seed:int=0, # split seed
               ) -> tuple[Tensor, Tensor]:
     "Random disjoint (fit, val) index tensors over `range(n)`."
+    if not 0 < val_frac < 1: raise ValueError(f"val_frac must lie in (0, 1), got {val_frac}")
     perm = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
     n_val = max(1, int(round(val_frac * n)))
     return perm[n_val:], perm[:n_val]
 
-def weak_score(model, # anything with `predict_proba(x)`
-               x_val:Tensor, # held-out embeddings
-               targets_val:Tensor, # their WEAK targets, hard or soft
-               metric:str='val_loss', # 'val_loss' (cross-entropy, lower is better) or 'val_agreement' (higher is better)
-              ) -> float:
-    "Score `model` against held-out weak targets; returns a number where *lower is better* (agreement is negated)."
-    p = model.predict_proba(x_val)
-    t = as_soft_targets(targets_val, p.shape[1]).to(p.device)
-    if metric == 'val_loss': return -(t * p.clamp_min(1e-12).log()).sum(1).mean().item()
-    if metric == 'val_agreement': return -(p.argmax(1) == t.argmax(1)).float().mean().item()
+def score_probs(p:Tensor, # (..., m, k) predicted probabilities (any number of leading head axes)
+                targets_val:Tensor, # (m,) or (m, k) held-out WEAK targets
+                metric:str='val_agreement', # 'val_loss' (cross-entropy, lower is better) or 'val_agreement' (higher is better)
+               ) -> Tensor:
+    "Selection score per head where *lower is better* (agreement is negated)."
+    t = as_soft_targets(targets_val, p.shape[-1]).to(p.device)
+    if metric == 'val_loss': return -(t * p.clamp_min(1e-12).log()).sum(-1).mean(-1)
+    if metric == 'val_agreement': return -(p.argmax(-1) == t.argmax(-1)).float().mean(-1)
     raise ValueError(f"unknown metric {metric!r}; choose 'val_loss' or 'val_agreement'")
 
-# %% ../nbs/01_probes.ipynb #6c60078a
-def _fit_and_score(job:tuple) -> float:
-    "Train one configuration and score it on held-out weak targets (top level, so that worker processes can run it)."
-    train_fn, x_fit, t_fit, x_val, t_val, metric, kwargs = job
-    model, _ = train_fn(x_fit, t_fit, **kwargs)
-    return weak_score(model, x_val, t_val, metric)
+def weak_score(model, # anything with `predict_proba(x)`: a `LinearProbe` or `Heads`
+               x_val:Tensor, # held-out embeddings
+               targets_val:Tensor, # their WEAK targets, hard or soft
+               metric:str='val_loss', # see `score_probs`
+              ):
+    "Score `model` against held-out weak targets; *lower is better*. A float for one probe, a list for `Heads`."
+    s = score_probs(model.predict_proba(x_val), targets_val, metric)
+    return s.tolist() if s.ndim else s.item()
 
-def select_hparams(train_fn, # `train_fn(x, targets, **fixed, **config) -> (model, history)`, e.g. `train_probe`
-                   x:Tensor, # (n, d) embeddings of the weakly labelled training data
+# %% ../nbs/01_probes.ipynb #6c60078a
+def select_hparams(x:Tensor, # (n, d) embeddings of the weakly labelled training data
                    weak_targets:Tensor, # their weak targets (hard or soft) -- never ground truth
                    grid:list[dict], # candidate configurations, e.g. from `param_grid`
                    *,
                    val_frac:float=0.2, # fraction of the weak data held out for scoring
-                   metric:str='val_loss', # selection criterion, see `weak_score`
-                   split_seed:int|None=None, # seed of the fit/val split; None -> the training `seed` in `fixed` (or 0)
-                   mapper:Callable=map, # how to map over the configurations: `map`, or a process pool's `map` to train them in parallel
-                   **fixed, # arguments passed to every call, e.g. `loss='aux_conf'`, `seed=3`
+                   metric:str='val_agreement', # selection criterion, see `score_probs`
+                   split_seed:int=0, # seed of the fit/val split
+                   seed:int=0, # training seed of every configuration
+                   **train_kwargs, # passed to `train_heads` (loss, epochs, batch_size, ...)
                   ) -> tuple[dict, list[dict]]:
     "Pick the configuration from `grid` that scores best on a held-out split of the WEAK labels; returns `(best_config, results)`."
     if not grid: raise ValueError("empty grid")
-    fit, val = weak_split(len(x), val_frac, fixed.get('seed', 0) if split_seed is None else split_seed)
-    fit, val = fit.to(x.device), val.to(x.device)
-    x_fit, t_fit, x_val, t_val = x[fit], weak_targets[fit], x[val], weak_targets[val]
-    scores = mapper(_fit_and_score, [(train_fn, x_fit, t_fit, x_val, t_val, metric, {**fixed, **cfg}) for cfg in grid])
+    fit, val = (i.to(x.device) for i in weak_split(len(x), val_frac, split_seed))
+    heads, _ = train_heads(x[fit], weak_targets[fit], [dict(seed=seed, **cfg) for cfg in grid], **train_kwargs)
+    scores = weak_score(heads, x[val], weak_targets[val], metric)
     results = [dict(cfg, score=s) for cfg, s in zip(grid, scores)]
     best = min(range(len(grid)), key=lambda i: results[i]['score'])
     return dict(grid[best]), results

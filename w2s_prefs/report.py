@@ -12,11 +12,12 @@ import numpy as np
 import matplotlib
 import matplotlib.pyplot as plt
 from .data import atomic_write
-from .experiment import load_results, results_dict, run_experiment, load_data
+from .experiment import load_results, results_dict, run_experiment, load_superset
 
 # %% auto #0
-__all__ = ['FIGURES', 'plot_pgr', 'plot_accuracy_by_epoch', 'plot_rates', 'plot_per_class', 'plot_pair_accuracy', 'save_figures',
-           'sweep_n_train', 'plot_pgr_vs_n_train', 'explorer']
+__all__ = ['FIGURES', 'PREFERENCE_METHODS', 'START', 'END', 'plot_pgr', 'plot_paired', 'plot_accuracy_by_epoch', 'plot_rates',
+           'plot_per_class', 'plot_pair_accuracy', 'save_figures', 'sweep_n_train', 'plot_pgr_vs_n_train', 'verdict',
+           'results_markdown', 'update_readme', 'readme_main', 'explorer']
 
 # %% ../nbs/10_report.ipynb #3b354c0c
 def _ax(ax, figsize=(6, 3.5)):
@@ -44,6 +45,25 @@ def plot_pgr(doc:dict, ax=None):
     ax.set_title(f"PGR, mean and 95% interval over {len(doc['config']['seeds'])} seeds")
     ax.figure.tight_layout()
     return ax.figure
+
+# %% ../nbs/10_report.ipynb #df00d511
+def plot_paired(doc:dict, axes=None, key:str='pgr'):
+    "Paired per-seed differences of `key` against each baseline: mean and 95% interval per method (filled: interval excludes 0)."
+    bases = [b for b in ('weak_soft', 'aux_conf') if b in doc['methods']]
+    if axes is None: _, axes = plt.subplots(1, len(bases), figsize=(5 * len(bases), 3.8), sharey=True, squeeze=False)
+    axes = np.ravel(axes)
+    ms = [m for m in _students(doc)]
+    for ax, b in zip(axes, bases):
+        for i, m in enumerate(ms):
+            st = doc['methods'][m].get('paired', {}).get(b, {}).get(key)
+            if not st or st['mean'] is None or m == b: continue
+            sig = st['lo'] is not None and (st['lo'] > 0 or st['hi'] < 0)
+            ax.errorbar(st['mean'], i, xerr=_err(st), fmt='o', color='C2' if st['mean'] > 0 else 'C3', mfc=None if sig else 'white', capsize=3)
+        ax.axvline(0, color='k', lw=.8)
+        ax.set_yticks(range(len(ms)), ms); ax.invert_yaxis()
+        ax.set_xlabel(f'{key} - {key} of {b} (same seed)'); ax.set_title(f'paired difference against {b}')
+    axes[0].figure.tight_layout()
+    return axes[0].figure
 
 # %% ../nbs/10_report.ipynb #0b3dff9f
 def plot_accuracy_by_epoch(doc:dict, ax=None):
@@ -102,7 +122,7 @@ def plot_pair_accuracy(doc:dict, ax=None):
     return ax.figure
 
 # %% ../nbs/10_report.ipynb #8c034689
-FIGURES = dict(pgr=plot_pgr, accuracy_by_epoch=plot_accuracy_by_epoch, rates=plot_rates, per_class=plot_per_class,
+FIGURES = dict(pgr=plot_pgr, paired=plot_paired, accuracy_by_epoch=plot_accuracy_by_epoch, rates=plot_rates, per_class=plot_per_class,
                pair_accuracy=plot_pair_accuracy)
 
 def save_figures(doc:dict, # a results document
@@ -123,7 +143,7 @@ def sweep_n_train(data, # a `W2SData` (its pool is a seeded random draw, so its 
                   **kwargs, # passed to `run_experiment` (methods, seeds, epochs, ...)
                  ) -> list:
     "One results document per pool size."
-    return [results_dict(run_experiment(data.head(n), progress=False, **kwargs)) for n in n_trains]
+    return [results_dict(run_experiment(data.subset(n), progress=False, **kwargs)) for n in n_trains]
 
 def plot_pgr_vs_n_train(docs:list, ax=None):
     "PGR (mean and 95% interval) of every method against the pool size."
@@ -140,6 +160,85 @@ def plot_pgr_vs_n_train(docs:list, ax=None):
     ax.legend(fontsize=7, ncol=2); ax.set_title('PGR against pool size')
     ax.figure.tight_layout()
     return ax.figure
+
+# %% ../nbs/10_report.ipynb #ef44bbb5
+PREFERENCE_METHODS = ('prefs_same_class', 'prefs_hard', 'prefs_soft', 'prefs_within', 'prefs_confdiff', 'prefs_self_harden', 'spread_prefs')
+
+def _ci(st, signed=False):
+    if st is None or st.get('mean') is None: return 'n/a'
+    f = '{:+.3f}' if signed else '{:.3f}'
+    return f.format(st['mean']) + ('' if st.get('lo') is None else f" [{f.format(st['lo'])}, {f.format(st['hi'])}]")
+
+def verdict(st) -> str:
+    "'beats', 'loses to' or 'is not distinguishable from', from a paired difference's 95% interval."
+    if st is None or st.get('lo') is None: return 'is not distinguishable from'
+    return 'beats' if st['lo'] > 0 else 'loses to' if st['hi'] < 0 else 'is not distinguishable from'
+
+def results_markdown(doc:dict, figure:str='docs/pgr.png') -> str:
+    "The README's results block: table, figure and comparative sentences, all computed from `doc`."
+    M, n = doc['methods'], len(doc['config']['seeds'])
+    pair = lambda m, b: M[m].get('paired', {}).get(b, {}).get('pgr')
+    rows = ['| method | accuracy | PGR | PGR - weak_soft (paired) | PGR - aux_conf (paired) | agreement | PGR, ground-truth selection |',
+            '|---|---|---|---|---|---|---|']
+    for m, d in M.items():
+        rows.append(f"| `{m}` | {_ci(d['accuracy'])} | {_ci(d['pgr'])} | {_ci(pair(m, 'weak_soft'), True)} | "
+                    f"{_ci(pair(m, 'aux_conf'), True)} | {_ci(d['agreement'])} | {_ci(d.get('oracle_pgr'))} |")
+    mode = 'one fixed split (intervals cover training noise only)' if doc['config'].get('fixed_split') else f'{n} data-varying seeds'
+    students = [m for m in M if m != 'ceiling']
+    best = max(students, key=lambda m: M[m]['pgr']['mean'] if M[m]['pgr']['mean'] is not None else -1e9)
+    prefs = [m for m in PREFERENCE_METHODS if m in M]
+    say = [f"- Weak supervisor {doc['weak_accuracy']:.3f}, ceiling {doc['strong_accuracy']:.3f} (means over {mode}; "
+           f"[95% t-interval]; paired columns: mean and interval of the per-seed differences)."]
+    say.append(f"- Highest mean PGR: `{best}`, {_ci(M[best]['pgr'])}.")
+    for b in ('weak_soft', 'aux_conf'):
+        if b not in M: continue
+        groups = {}
+        for m in students:
+            if m != b: groups.setdefault(verdict(pair(m, b)), []).append(f'`{m}`')
+        for v in ('beats', 'loses to', 'is not distinguishable from'):
+            if v in groups: say.append(f"- Against `{b}` (paired PGR): {', '.join(groups[v])} {v.replace('is ', 'are ').replace('beats', 'beat').replace('loses', 'lose')} it.")
+    if prefs:
+        bp = max(prefs, key=lambda m: M[m]['pgr']['mean'] if M[m]['pgr']['mean'] is not None else -1e9)
+        vs_soft, vs_aux = pair(bp, 'weak_soft'), pair(bp, 'aux_conf')
+        say.append(f"- Best preference method: `{bp}` (PGR {_ci(M[bp]['pgr'])}); against `weak_soft` {_ci(vs_soft, True)}: it "
+                   f"{verdict(vs_soft)} `weak_soft`; against `aux_conf` {_ci(vs_aux, True)}: it {verdict(vs_aux)} `aux_conf`.")
+        if vs_soft and vs_aux:
+            say.append(f"- Targets: best preference method's paired interval against `weak_soft` above zero: "
+                       f"{'met' if vs_soft['lo'] is not None and vs_soft['lo'] > 0 else 'missed'}; its mean against `aux_conf` at or above zero: "
+                       f"{'met' if vs_aux['mean'] >= 0 else 'missed'}; best method's PGR >= 0.45: "
+                       f"{'met' if M[best]['pgr']['mean'] >= .45 else 'missed'} ({M[best]['pgr']['mean']:.3f}).")
+    if 'oracle_pgr' in M[best]:
+        cost = {m: M[m]['pgr']['mean'] - M[m]['oracle_pgr']['mean'] for m in students if M[m].get('oracle_pgr', {}).get('mean') is not None}
+        worst = min(cost, key=cost.get) if cost else None
+        if worst: say.append(f"- Selecting on weak labels instead of ground truth (a diagnostic) costs up to {-cost[worst]:.3f} PGR (`{worst}`).")
+    return '\n'.join(rows + ['', f'![PGR per method]({figure})', ''] + say) + '\n'
+
+START, END = '<!-- results:start -->', '<!-- results:end -->'
+
+def update_readme(results_dir:str|Path, readme:str|Path='README.md', check:bool=False, figure:str='docs/pgr.png') -> bool:
+    "Replace the README's results block by `results_markdown` of `results_dir` (and copy the PGR figure); with `check`, only compare. Returns True when up to date."
+    readme, doc = Path(readme), load_results(results_dir)
+    text = readme.read_text()
+    if START not in text or END not in text: raise ValueError(f"{readme} has no {START} ... {END} block")
+    head, rest = text.split(START, 1)
+    new = head + START + '\n' + results_markdown(doc, figure) + END + rest.split(END, 1)[1]
+    if check: return new == text
+    atomic_write(readme, lambda f: f.write(new.encode()))
+    fig = plot_pgr(doc)
+    atomic_write(readme.parent/figure, lambda f: fig.savefig(f, dpi=100, format='png')); plt.close(fig)
+    return True
+
+def readme_main(argv:list|None=None):
+    "Entry point of `w2s-prefs-readme RESULTS_DIR [README] [--check]`."
+    import argparse, sys
+    p = argparse.ArgumentParser(prog='w2s-prefs-readme', description='Regenerate (or --check) the README results block from a results directory.')
+    p.add_argument('results_dir'); p.add_argument('readme', nargs='?', default='README.md'); p.add_argument('--check', action='store_true')
+    a = p.parse_args(argv)
+    ok = update_readme(a.results_dir, a.readme, a.check)
+    if a.check and not ok:
+        print(f"w2s-prefs-readme: {a.readme}'s results block differs from {a.results_dir}/results.json: "
+              f"run `w2s-prefs-readme {a.results_dir} {a.readme}` and commit", file=sys.stderr); sys.exit(1)
+    print(f"{a.readme}: results block {'up to date' if a.check else 'written'} from {a.results_dir}")
 
 # %% ../nbs/10_report.ipynb #d6b72c98
 def explorer(doc:dict):
