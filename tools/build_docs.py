@@ -162,9 +162,11 @@ def process_all(cfg, notebooks: list, n_workers: int) -> dict:
         if r['seconds'] > 5: slow.append(f"{rel} {r['seconds']:.0f} s")
         if r['error']: failed.append((rel, src, r['error']))
         else: stamp.write_text(key)
-    for rel, m in mixed:
-        first = m.splitlines()[0] if m else ''
-        log(f'note: nbs/{rel}: a cell mixes imports with other code, so nbdev runs all of it for the docs: {first[:90]}')
+    if mixed:  # not an error, but these cells run in full during every docs build (and slow it down)
+        per_nb = {}
+        for rel, _ in mixed: per_nb[rel] = per_nb.get(rel, 0) + 1
+        log('note: cells that mix imports with other code run in full during the docs build: ' +
+            ', '.join(f'{Path(r).stem} ({n})' for r, n in per_nb.items()))
     if failed:
         if slow: log(f"nbdev processing: over 5 s: {', '.join(slow)}")
         print(file=sys.stderr)
