@@ -88,7 +88,7 @@ def _lib_digest(cfg) -> str:
 
 
 def _process(src: str, dst: str) -> dict:
-    "Run nbdev's docs processors on one notebook (in a fresh process); return the error and the warnings, if any."
+    "Run nbdev's docs processors on one notebook; return the error and the warnings, if any."
     import contextlib, io, warnings
     os.chdir(ROOT)
     if str(ROOT) not in sys.path: sys.path.insert(0, str(ROOT))
