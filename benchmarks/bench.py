@@ -4,8 +4,9 @@
    argmax, materialising the 2048-d difference vector `x_i - x_j` of every pair, more confident first)
    against `w2s_prefs.prefs.same_class_prefs` / `cross_class_prefs` (index pairs only). Time and peak
    memory, each measured in a fresh subprocess (peak RSS, see `peak_rss_delta`).
-2. Probe training throughput: `probes.train_probe` (soft targets) and `pref_probe.fit_prefs` (20k pairs),
-   on the CPU and on CUDA when available.
+2. Probe training: one method's 20 fits (4 configurations x 5 seeds, n=3200, d=1280) trained by the previous per-fit
+   trainer (cross-entropy), by `probes.train_heads` one head at a time, and by `train_heads` with all heads stacked,
+   for cross-entropy, balanced aux_conf and the within-example preference loss; on the CPU and on CUDA when available.
 3. Embedding extraction: `embed.embed` (and `models.extract`) against the bare forward pass of the strong
    model on the same pre-transformed Fashion-MNIST images.
 4. End to end: the `w2s-prefs` CLI run three times in a subprocess: cold cache, cached rerun (embeddings and
@@ -157,26 +158,52 @@ def _raw(r:dict, **kw) -> dict: return dict(raw={**kw, **r})
 
 # ------------------------------------------------------------------------------ 2. probe training
 
+def legacy_fit(x, t, lr, seed, epochs, bs=100):
+    "The per-fit trainer this package used before the batched one (torch.optim.Adam + LambdaLR, one Python loop per fit, one thread)."
+    from w2s_prefs.probes import LinearProbe, soft_cross_entropy, cosine_factor, cpu_threads
+    with cpu_threads(1 if x.device.type == 'cpu' else None):
+        g = torch.Generator().manual_seed(seed)
+        probe = LinearProbe.from_data(x, t.shape[1], seed=g)
+        xs, head = (x - probe.mean) / probe.std, probe.linear
+        opt = torch.optim.Adam(probe.parameters(), lr=lr)
+        total = epochs * -(-len(x) // bs)
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: cosine_factor(s, total))
+        for _ in range(epochs):
+            perm = torch.randperm(len(x), generator=g).to(x.device)
+            for i in range(0, len(x), bs):
+                idx = perm[i:i + bs]
+                l = soft_cross_entropy(head(xs.index_select(0, idx)), t.index_select(0, idx))
+                opt.zero_grad(); l.backward(); opt.step(); sched.step()
+    return probe
+
 def bench_training(cfg) -> list[dict]:
-    from w2s_prefs.probes import train_probe
-    from w2s_prefs.pref_probe import fit_prefs
-    n, d, ep = cfg.train_n, 1280, cfg.train_epochs
+    "One method's heads (4 configurations x 5 seeds = 20, as in the offline default's selection) trained per fit and batched."
+    from w2s_prefs.probes import train_heads
+    import w2s_prefs.pref_probe   # registers the preference losses
+    n, d, ep, H = cfg.train_n, 1280, cfg.train_epochs, cfg.train_heads
     devices = ['cpu'] + (['cuda'] if torch.cuda.is_available() else [])
     rows = []
     for dev in devices:
         sync = torch.cuda.synchronize if dev == 'cuda' else (lambda: None)
-        x, t = features(n, d).to(dev), weak_probs(n).to(dev)
-        naive = lambda: train_probe(x, t, epochs=ep, lr=1e-3, batch_size=100, seed=0)
-        pref = lambda: fit_prefs(x, t, budget=cfg.train_pairs, epochs=ep, lr=1e-3, seed=0)
-        naive_warm = lambda: train_probe(x[:200], t[:200], epochs=1, seed=0)
-        naive_warm(); fit_prefs(x[:200], t[:200], budget=1000, epochs=1, seed=0); sync()  # warm-up
-        s = best_time(naive, cfg.reps_train, sync)
-        rows.append(dict(section='2 train', case=f'{dev} naive probe (n={n}, d={d}, soft, Adam, bs 100, {ep} ep)',
-                         time_s=s, rate=fmt_rate(n * ep / s, 'ex'), raw=dict(device=dev, n=n, d=d, epochs=ep, ex_per_s=n * ep / s)))
-        s = best_time(pref, cfg.reps_train, sync)
-        rows.append(dict(section='2 train', case=f'{dev} pref probe fit_prefs ({cfg.train_pairs:,} pairs, {ep} ep, incl. pairs+offsets)',
-                         time_s=s, rate=fmt_rate(cfg.train_pairs * ep / s, 'pairs'),
-                         raw=dict(device=dev, n=n, d=d, epochs=ep, pairs=cfg.train_pairs, pairs_per_s=cfg.train_pairs * ep / s)))
+        x = torch.stack([features(n, d, seed=s) for s in range(5)]).to(dev)
+        t = torch.stack([weak_probs(n, seed=s) for s in range(5)]).to(dev)
+        heads = [dict(lr=lr, weight_decay=wd, seed=h // 4, data=h // 4 % 5, aux_max=.5, within=.5)
+                 for h, (lr, wd) in zip(range(H), [(a, b) for _ in range(H) for a in (1e-3, 1e-2) for b in (0., 1e-2)])]
+        train_heads(x[:1, :200], t[:1, :200], heads[:2], epochs=1); sync()   # warm-up
+        s_legacy = best_time(lambda: [legacy_fit(x[h['data']], t[h['data']], h['lr'], h['seed'], ep) for h in heads], 1, sync)
+        rows.append(dict(section='2 train', case=f'{dev} ce: previous per-fit trainer, {H} fits one after another (n={n}, d={d}, {ep} ep)',
+                         time_s=s_legacy, rate=fmt_rate(H * n * ep / s_legacy, 'ex'), raw=dict(device=dev, case='legacy', heads=H, seconds=s_legacy)))
+        for loss in ('ce', 'aux_conf_balanced', 'prefs_within'):
+            per_fit = best_time(lambda: [train_heads(x[h['data']], t[h['data']], [dict(h, data=0)], loss=loss, epochs=ep) for h in heads], 1, sync)
+            batched = best_time(lambda: train_heads(x, t, heads, loss=loss, epochs=ep), cfg.reps_train, sync)
+            rows.append(dict(section='2 train', case=f'{dev} {loss}: train_heads one head at a time ({H} calls)', time_s=per_fit,
+                             rate=fmt_rate(H * n * ep / per_fit, 'ex'), raw=dict(device=dev, loss=loss, case='per_fit', heads=H, seconds=per_fit)))
+            ref = s_legacy if loss == 'ce' else per_fit
+            rows.append(dict(section='2 train', case=f'{dev} {loss}: train_heads, all {H} heads stacked', time_s=batched,
+                             rate=fmt_rate(H * n * ep / batched, 'ex'), ratio=ref / batched,
+                             target=(f'>=3x {verdict(ref / batched >= 3)} (vs previous trainer)' if loss == 'ce' else 'vs one head at a time'),
+                             raw=dict(device=dev, loss=loss, case='batched', heads=H, seconds=batched, speedup=ref / batched,
+                                      speedup_vs_one_head=per_fit / batched)))
     if 'cuda' not in devices:
         rows.append(dict(section='2 train', case='cuda: torch.cuda.is_available() is False, GPU rows skipped'))
     return rows
@@ -275,7 +302,7 @@ def config(args) -> argparse.Namespace:
         threads=args.threads, quick=q, seed_mem_gb=args.seed_mem_gb, extract_workers=args.extract_workers,
         seed_ns=[300] if q else [500, 1000, 3000], our_ns=[300, 3000] if q else [500, 1000, 3000, 10_000, 50_000],
         big_budget=1_000_000, reps=2 if q else 5,
-        train_n=1000 if q else 4000, train_epochs=1 if q else 5, train_pairs=5000 if q else 20_000, reps_train=1 if q else 2,
+        train_n=1000 if q else 3200, train_epochs=1 if q else 5, train_heads=8 if q else 20, reps_train=1 if q else 2,
         n_images=128 if q else 1024, reps_extract=1 if q else 3,
         e2e_args=args.e2e_args if args.e2e_args is not None else
                  ('--n-train 500 --n-test 500 --n-seeds 1 --methods weak_soft' if q else ''),

@@ -19,7 +19,7 @@ from .embed import embed, default_cache_dir, cache_key, atomic_save, load_checke
 from .probes import train_heads, param_grid, weak_split, score_probs, Heads
 from .prefs import same_class_prefs, cross_class_prefs
 from .pref_probe import calibrate
-from .cleaning import label_spreading, cut_filter
+from .cleaning import knn_graph, label_spreading, cut_filter
 from .metrics import accuracy, student_metrics, summarize_seeds, mean_ci, format_table, pairwise_accuracy
 from .superset import W2SData, Superset, superset_size
 
@@ -182,12 +182,12 @@ def method_targets(method:Method, data:W2SData) -> Tensor:
     if method.targets == 'weak_hard': return torch.nn.functional.one_hot(data.weak_train.argmax(1), data.k).float()
     raise ValueError(f"unknown targets {method.targets!r}")
 
-def training_set(method:Method, data:W2SData, rows:Tensor, value=None) -> tuple[Tensor, Tensor]:
-    "Embeddings and targets `method` trains on from the pool rows `rows` (cleaning knob `value`)."
+def training_set(method:Method, data:W2SData, rows:Tensor, value=None, graph=None) -> tuple[Tensor, Tensor]:
+    "Embeddings and targets `method` trains on from the pool rows `rows` (cleaning knob `value`; `graph`: their kNN graph, if computed)."
     x, t = data.x_train[rows], method_targets(method, data)[rows]
-    if method.clean == 'spread': t = label_spreading(x, t, alpha=value)
+    if method.clean == 'spread': t = label_spreading(x, t, alpha=value, graph=graph)
     elif method.clean == 'cut':
-        keep = cut_filter(x, t, keep=value)
+        keep = cut_filter(x, t, keep=value, graph=graph)
         x, t = x[keep], t[keep]
     elif method.clean is not None: raise ValueError(f"unknown cleaning {method.clean!r}; choose 'spread' or 'cut'")
     return x, t
@@ -223,7 +223,10 @@ def fit_method(method:Method, # what to train
     def config_head(c): return {k_: v for k_, v in c.items() if k_ != knob}
     # 1. selection: every (seed, configuration) is one head
     splits = {s: weak_split(len(draws[s].x_train), val_frac, s) for s in seeds}
-    sets = {(s, c.get(knob)): training_set(method, draws[s], splits[s][0], c.get(knob)) for s in seeds for c in configs}
+    @functools.cache
+    def graph(s, rows):   # one kNN graph per seed and row set, shared by the cleaning knob's values
+        return knn_graph(draws[s].x_train[splits[s][0] if rows == 'fit' else slice(None)]) if method.clean else None
+    sets = {(s, c.get(knob)): training_set(method, draws[s], splits[s][0], c.get(knob), graph(s, 'fit')) for s in seeds for c in configs}
     specs = [dict(set=(s, c.get(knob)), seed=s, **config_head(c)) for s in seeds for c in configs]
     heads, _ = _train_groups(method, sets, specs, epochs, batch_size)
     selection, chosen, oracle = [], {}, {}
@@ -237,8 +240,8 @@ def fit_method(method:Method, # what to train
         chosen[s], oracle[s] = min(range(4), key=weak_scores.__getitem__), min(range(4), key=gt_scores.__getitem__)
     # 2. final fits of the chosen and the oracle configurations on the whole pool
     final = list(dict.fromkeys([(s, chosen[s]) for s in seeds] + [(s, oracle[s]) for s in seeds]))
-    full = {(s, configs[ci].get(knob)): training_set(method, draws[s], torch.arange(len(draws[s].x_train)), configs[ci].get(knob))
-            for s, ci in final}
+    full = {(s, configs[ci].get(knob)): training_set(method, draws[s], torch.arange(len(draws[s].x_train)), configs[ci].get(knob),
+                                                     graph(s, 'all')) for s, ci in final}
     def test_accuracy(hs, members):   # reporting only: per-epoch test accuracy of each head
         return dict(test_accuracy=[accuracy(hs.select([j]).predict_proba(draws[final[i][0]].x_test)[0], draws[final[i][0]].y_test)
                                    for j, i in enumerate(members)])

@@ -12,32 +12,38 @@ from torch import Tensor
 from .probes import Heads, register_loss, aux_alpha, per_head_ce, soft_cross_entropy
 
 # %% auto #0
-__all__ = ['pair_diffs', 'class_diffs', 'soft_bt_target', 'bt_hard_loss', 'bt_soft_loss', 'within_loss', 'prefs_within_loss',
-           'self_harden_loss', 'confdiff_loss', 'calibrate']
+__all__ = ['PARTNERS', 'partner_index', 'pair_diffs', 'class_diffs', 'soft_bt_target', 'bt_hard_loss', 'bt_soft_loss',
+           'within_loss', 'prefs_within_loss', 'self_harden_loss', 'confdiff_loss', 'calibrate']
 
 # %% ../nbs/05_pref_probe.ipynb #f56c2d5b
-def pair_diffs(v:Tensor) -> Tensor:
-    "All ordered differences within each batch: `(H, B, k) -> (H, B, B, k)` with `out[h, i, j] = v[h, i] - v[h, j]`."
-    return v[:, :, None, :] - v[:, None, :, :]
+PARTNERS = 16
+
+def partner_index(B:int, partners:int=PARTNERS, device=None) -> Tensor:
+    "(B, P) index of each example's partners in a batch of `B`: the next `P = min(partners, B - 1)` examples, cyclically."
+    P = max(0, min(partners, B - 1))
+    return (torch.arange(B, device=device)[:, None] + torch.arange(1, P + 1, device=device)[None]) % B
+
+def pair_diffs(v:Tensor, partners:int=PARTNERS) -> Tensor:
+    "Differences with each example's partners: `(H, B, k) -> (H, B, P, k)` with `out[h, i, o] = v[h, i] - v[h, partner_index[i, o]]`."
+    return v[:, :, None, :] - v[:, partner_index(v.shape[1], partners, v.device)]
 
 def class_diffs(v:Tensor) -> Tensor:
     "All ordered differences between the classes of each example: `(H, B, k) -> (H, B, k, k)`, `out[h, i, a, b] = v[h, i, a] - v[h, i, b]`."
     return v[..., :, None] - v[..., None, :]
 
-def soft_bt_target(p:Tensor, eps:float=1e-12) -> Tensor:
-    "Bradley-Terry target of `i` over `j` for each class if scores were `log p`: `p_i / (p_i + p_j)`, `(H, B, k) -> (H, B, B, k)`."
-    return p[:, :, None, :] / (p[:, :, None, :] + p[:, None, :, :]).clamp_min(eps)
+def soft_bt_target(p:Tensor, partners:int=PARTNERS, eps:float=1e-12) -> Tensor:
+    "Bradley-Terry target of each example over its partners per class if scores were `log p`: `p_i / (p_i + p_j)`, `(H, B, k) -> (H, B, P, k)`."
+    pj = p[:, partner_index(p.shape[1], partners, p.device)]
+    return p[:, :, None, :] / (p[:, :, None, :] + pj).clamp_min(eps)
 
 def _knob(knobs, name, like, default):
     "Per-head knob `name` as an (H, 1, 1, 1) tensor (the default where the head has none)."
     v = knobs.get(name)
     return (torch.full(like.shape[:1], float(default), device=like.device) if v is None else v).view(-1, 1, 1, 1)
 
-def _mean_off_diagonal(l:Tensor, w:Tensor|None=None) -> Tensor:
-    "Mean over the pairs `i != j` (and classes) of each head: `(H, B, B, k) -> (H,)`, weighted by `w` if given."
-    B = l.shape[1]
-    off = (1 - torch.eye(B, device=l.device))[None, :, :, None]
-    w = off.expand_as(l) if w is None else w * off
+def _mean_pairs(l:Tensor, w:Tensor|None=None) -> Tensor:
+    "Mean over the pairs (and classes) of each head, `(H, B, P, k) -> (H,)`, weighted by `w` if given."
+    if w is None: return l.mean((1, 2, 3))
     return (l * w).sum((1, 2, 3)) / w.sum((1, 2, 3)).clamp_min(1e-12)
 
 # %% ../nbs/05_pref_probe.ipynb #3400edd6
@@ -45,18 +51,18 @@ def _mean_off_diagonal(l:Tensor, w:Tensor|None=None) -> Tensor:
 def bt_hard_loss(logits, targets, knobs, frac):
     "Hard Bradley-Terry on in-batch pairs; knobs `margin`, `weighted` (0/1: weight by the confidence gap), `same_class` (0/1)."
     gap = pair_diffs(targets)
-    valid = (gap > _knob(knobs, 'margin', logits, 0.)).float()
+    valid = (gap.abs() > _knob(knobs, 'margin', logits, 0.)).float()
     if 'same_class' in knobs:
         own = F.one_hot(targets.argmax(-1), targets.shape[-1]).float()
-        both = own[:, :, None, :] * own[:, None, :, :]
+        both = own[:, :, None, :] * own[:, partner_index(own.shape[1], device=own.device)]
         valid = valid * torch.where(_knob(knobs, 'same_class', logits, 0) > 0, both, torch.ones_like(both))
-    w = valid * torch.where(_knob(knobs, 'weighted', logits, 0) > 0, gap, torch.ones_like(gap))
-    return _mean_off_diagonal(F.softplus(-pair_diffs(logits)), w)
+    w = valid * torch.where(_knob(knobs, 'weighted', logits, 0) > 0, gap.abs(), torch.ones_like(gap))
+    return _mean_pairs(F.softplus(-gap.sign() * pair_diffs(logits)), w)   # the more confident example of each pair wins
 
 @register_loss('bt_soft')
 def bt_soft_loss(logits, targets, knobs, frac):
     "Bradley-Terry on in-batch pairs with soft targets `p_i / (p_i + p_j)` per class."
-    return _mean_off_diagonal(F.binary_cross_entropy_with_logits(pair_diffs(logits), soft_bt_target(targets), reduction='none'))
+    return _mean_pairs(F.binary_cross_entropy_with_logits(pair_diffs(logits), soft_bt_target(targets), reduction='none'))
 
 # %% ../nbs/05_pref_probe.ipynb #4dcd519f
 def within_loss(logits, targets, target_of=None):
@@ -73,7 +79,7 @@ def _shared_scale(logits, targets, knobs, target_of=None):
     q = soft_bt_target(targets)
     ds = pair_diffs(logits)
     if target_of is not None: q = target_of(q, ds)
-    cross = _mean_off_diagonal(F.binary_cross_entropy_with_logits(ds, q, reduction='none'))
+    cross = _mean_pairs(F.binary_cross_entropy_with_logits(ds, q, reduction='none'))
     return lam * within_loss(logits, targets, target_of) + (1 - lam) * cross
 
 @register_loss('prefs_within')
@@ -92,13 +98,12 @@ def self_harden_loss(logits, targets, knobs, frac):
 def confdiff_loss(logits, targets, knobs, frac):
     "Unbiased (or, with `correct=1`, non-negative-corrected) one-vs-rest risk from in-batch confidence differences."
     prior = targets.mean(1, keepdim=True)[:, :, None]                      # (H, 1, 1, k)
+    part = partner_index(logits.shape[1], device=logits.device)
     c = -pair_diffs(targets)                                               # p_j - p_i
-    li, lj = F.softplus(-logits)[:, :, None, :], F.softplus(-logits)[:, None, :, :]    # l(f(x_i)), l(f(x_j))
-    ni, nj = F.softplus(logits)[:, :, None, :], F.softplus(logits)[:, None, :, :]      # l(-f(x_i)), l(-f(x_j))
-    B = logits.shape[1]
-    off = (1 - torch.eye(B, device=logits.device))[None, :, :, None]
-    parts = torch.stack([((prior - c) * li * off).sum((1, 2)), ((1 - prior + c) * ni * off).sum((1, 2)),
-                         ((prior + c) * lj * off).sum((1, 2)), ((1 - prior - c) * nj * off).sum((1, 2))]) / (B * (B - 1))   # (4, H, k)
+    li, lj = F.softplus(-logits)[:, :, None, :], F.softplus(-logits)[:, part]   # l(f(x_i)), l(f(x_j))
+    ni, nj = F.softplus(logits)[:, :, None, :], F.softplus(logits)[:, part]     # l(-f(x_i)), l(-f(x_j))
+    parts = torch.stack([((prior - c) * li).mean((1, 2)), ((1 - prior + c) * ni).mean((1, 2)),
+                         ((prior + c) * lj).mean((1, 2)), ((1 - prior - c) * nj).mean((1, 2))])   # (4, H, k)
     fix = _knob(knobs, 'correct', logits, 0).view(1, -1, 1) > 0
     return 0.5 * torch.where(fix, parts.clamp_min(0), parts).sum(0).mean(-1)
 

@@ -162,6 +162,15 @@ def _adam(p, g, m, v, step_size, bc2, eps=1e-8, b1=.9, b2=.999):
 
 HEAD_KEYS = ('lr', 'weight_decay', 'seed', 'data')
 
+def _group_logits(xb, W, b, grid, group, slot):
+    "Logits (H, B, k) of every head on its group's batch `xb` (U, B, d): one product per group with the group's heads side by side."
+    U, G = grid.shape
+    d, k = W.shape[1:]
+    Wg = torch.cat([W, W.new_zeros(1, d, k)])[grid]                     # (U, G, d, k), padded with a zero head
+    lg = torch.bmm(xb, Wg.permute(0, 2, 1, 3).reshape(U, d, G * k))      # (U, B, G * k)
+    lg = lg.view(U, -1, G, k).transpose(1, 2).reshape(U * G, -1, k)
+    return lg.index_select(0, group * G + slot) + b[:, None]
+
 def train_heads(x:Tensor, # (n, d) or (D, n, d): D training sets of equal size
                 targets:Tensor, # (n, k)/(D, n, k) soft targets, or int labels (n,)/(D, n)
                 heads:list, # one dict per head: `lr`, `weight_decay`, `seed`, `data` (index into D) and loss knobs
@@ -189,8 +198,17 @@ def train_heads(x:Tensor, # (n, d) or (D, n, d): D training sets of equal size
     mean, std = _standardise(x)
     xs, t = ((x - mean[:, None]) / std[:, None]).reshape(D * n, d), t.reshape(D * n, k)
     data = torch.tensor([h.get('data', 0) for h in heads], device=dev)
-    gens = [torch.Generator().manual_seed(int(h.get('seed', 0))) for h in heads]
-    W, b = (torch.stack(ts).to(dev) for ts in zip(*(_init_head(d, k, g) for g in gens)))
+    # heads with the same data set and seed draw the same initialisation and batch order: one generator and one gathered batch serve them all
+    keys = [(int(h.get('data', 0)), int(h.get('seed', 0))) for h in heads]
+    groups = list(dict.fromkeys(keys))
+    group = torch.tensor([groups.index(key) for key in keys], device=dev)
+    slot = torch.tensor([keys[:i].count(key) for i, key in enumerate(keys)], device=dev)
+    G = int(slot.max()) + 1
+    grid = torch.full((len(groups), G), H, device=dev).index_put_((group, slot), torch.arange(H, device=dev))
+    gens = [torch.Generator().manual_seed(seed) for _, seed in groups]
+    inits = [_init_head(d, k, g) for g in gens]
+    W, b = (torch.stack([inits[u][i] for u in group.tolist()]).to(dev) for i in (0, 1))
+    group_data = torch.tensor([dd for dd, _ in groups], device=dev)
     lr = torch.tensor([float(h.get('lr', 1e-3)) for h in heads], device=dev)
     wd = torch.tensor([float(h.get('weight_decay', 0.)) for h in heads], device=dev)
     knob_names = sorted({key for h in heads for key in h} - set(HEAD_KEYS))
@@ -202,14 +220,14 @@ def train_heads(x:Tensor, # (n, d) or (D, n, d): D training sets of equal size
     from tqdm.auto import tqdm
     with cpu_threads(auto_threads(dev, H * batch_size * d * k) if threads == 'auto' else threads):
         for epoch in tqdm(range(epochs), desc=f'{H} heads, {loss}', disable=not progress):
-            perms = torch.stack([torch.randperm(n, generator=g) for g in gens]).to(dev) + data[:, None] * n
+            perms = torch.stack([torch.randperm(n, generator=g) for g in gens]).to(dev) + group_data[:, None] * n
             tot = torch.zeros(H, device=dev)
             for s in range(steps):
                 idx = perms[:, s * batch_size:(s + 1) * batch_size]
                 B, flat = idx.shape[1], idx.reshape(-1)
-                xb, tb = xs.index_select(0, flat).view(H, B, d), t.index_select(0, flat).view(H, B, k)
+                xb, tb = xs.index_select(0, flat).view(-1, B, d), t.index_select(0, flat).view(-1, B, k)
                 W.requires_grad_(); b.requires_grad_()
-                l = LOSSES[loss](torch.baddbmm(b[:, None], xb, W), tb, knobs, (epoch * steps + s) / total)
+                l = LOSSES[loss](_group_logits(xb, W, b, grid, group, slot), tb.index_select(0, group), knobs, (epoch * steps + s) / total)
                 gW, gb = torch.autograd.grad(l.sum(), (W, b))
                 W, b = W.detach(), b.detach()
                 gW = gW + wd[:, None, None] * W
