@@ -6,7 +6,7 @@ Docs: https://w2s-prefs.github.io/w2s_prefs/sweep.html.md"""
 
 # %% ../nbs/11_sweep.ipynb #73a89811
 from __future__ import annotations
-import functools, hashlib, inspect, io, itertools, json, socket, sys, time, traceback, types, typing
+import functools, hashlib, inspect, io, itertools, json, socket, sys, tempfile, time, traceback, types, typing
 from contextlib import redirect_stdout, redirect_stderr
 from pathlib import Path
 from typing import Annotated, Union
@@ -385,7 +385,8 @@ def _point_task(point:dict, pdir:str, cache_dir:str, threads:float=1) -> dict:
     import torch
     torch.set_num_threads(max(1, int(threads)))
     pdir, t0, err = Path(pdir), time.time(), None
-    pdir.mkdir(parents=True, exist_ok=True)
+    try: pdir.mkdir(parents=True, exist_ok=True)
+    except OSError: pdir = Path(tempfile.mkdtemp())/pdir.name   # a node where --out does not exist: the files go back to the driver
     (pdir/'error.txt').unlink(missing_ok=True)
     with open(pdir/'log.txt', 'w') as log, redirect_stdout(log), redirect_stderr(log):
         try: run_point(point, pdir, cache_dir)
