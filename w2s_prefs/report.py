@@ -16,8 +16,8 @@ from .experiment import load_results, results_dict, run_experiment, load_superse
 
 # %% auto #0
 __all__ = ['FIGURES', 'PREFERENCE_METHODS', 'START', 'END', 'plot_pgr', 'plot_paired', 'plot_accuracy_by_epoch', 'plot_rates',
-           'plot_per_class', 'plot_pair_accuracy', 'save_figures', 'sweep_n_train', 'plot_pgr_vs_n_train', 'verdict',
-           'results_markdown', 'update_readme', 'readme_main', 'explorer']
+           'plot_per_class', 'plot_pair_accuracy', 'save_figures', 'verdict', 'results_markdown', 'update_readme',
+           'readme_main', 'explorer']
 
 # %% ../nbs/10_report.ipynb #3b354c0c
 def _ax(ax, figsize=(6, 3.5)):
@@ -136,30 +136,6 @@ def save_figures(doc:dict, # a results document
         paths[name] = atomic_write(out/f'{name}.png', lambda f: fig.savefig(f, dpi=dpi, format='png'))
         plt.close(fig)
     return paths
-
-# %% ../nbs/10_report.ipynb #65b6ed2e
-def sweep_n_train(data, # a `W2SData` (its pool is a seeded random draw, so its first n examples are one too)
-                  n_trains:list, # pool sizes
-                  **kwargs, # passed to `run_experiment` (methods, seeds, epochs, ...)
-                 ) -> list:
-    "One results document per pool size."
-    return [results_dict(run_experiment(data.subset(n), progress=False, **kwargs)) for n in n_trains]
-
-def plot_pgr_vs_n_train(docs:list, ax=None):
-    "PGR (mean and 95% interval) of every method against the pool size."
-    ax = _ax(ax)
-    ns = [d['config']['data']['n_train'] for d in docs]
-    for k, m in enumerate(_students(docs[0])):
-        st = [d['methods'][m]['pgr'] for d in docs]
-        mean = [s['mean'] if s['mean'] is not None else np.nan for s in st]
-        lo = [s['lo'] if s['lo'] is not None else np.nan for s in st]
-        hi = [s['hi'] if s['hi'] is not None else np.nan for s in st]
-        ax.plot(ns, mean, marker='o', label=m, color=f'C{k}')
-        ax.fill_between(ns, lo, hi, alpha=.15, color=f'C{k}')
-    ax.set_xscale('log'); ax.set_xlabel('student pool size n_train'); ax.set_ylabel('PGR')
-    ax.legend(fontsize=7, ncol=2); ax.set_title('PGR against pool size')
-    ax.figure.tight_layout()
-    return ax.figure
 
 # %% ../nbs/10_report.ipynb #ef44bbb5
 PREFERENCE_METHODS = ('prefs_same_class', 'prefs_hard', 'prefs_soft', 'prefs_within', 'prefs_confdiff', 'prefs_self_harden', 'spread_prefs')
