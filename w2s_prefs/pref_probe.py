@@ -108,6 +108,19 @@ def confdiff_loss(logits, targets, knobs, frac):
     return 0.5 * torch.where(fix, parts.clamp_min(0), parts).sum(0).mean(-1)
 
 # %% ../nbs/05_pref_probe.ipynb #23166b97
+def _fit_scale_offset(z, t, method, iters):
+    "Per-class scale `a` and offset `b` of one head: `softmax(a * z + b)` fitted to `t` by L-BFGS."
+    a = torch.zeros(z.shape[1], device=z.device, requires_grad=method == 'affine')
+    b = torch.zeros(z.shape[1], device=z.device, requires_grad=True)
+    opt = torch.optim.LBFGS([a, b] if method == 'affine' else [b], lr=1, max_iter=iters, line_search_fn='strong_wolfe',
+                            tolerance_grad=1e-10, tolerance_change=1e-14)
+    def closure():
+        opt.zero_grad()
+        l = soft_cross_entropy(z * a.exp() + b, t)
+        l.backward(); return l
+    with torch.enable_grad(): opt.step(closure)
+    return a.detach().exp(), b.detach()
+
 def calibrate(heads:Heads, # trained heads; a calibrated copy is returned
               x:Tensor, # (n, d) or (D, n, d) training features
               weak_probs:Tensor, # (n, k) or (D, n, k) their weak soft labels
@@ -123,14 +136,6 @@ def calibrate(heads:Heads, # trained heads; a calibrated copy is returned
     with torch.no_grad():
         z = torch.stack([heads.select([h]).logits(x[d_])[0] - heads.bias[h] for h, d_ in enumerate(data)])   # (H, n, k)
     t = weak_probs[torch.as_tensor(data)].float()
-    a = torch.zeros(heads.bias.shape, device=z.device, requires_grad=method == 'affine')
-    b = torch.zeros(heads.bias.shape, device=z.device, requires_grad=True)
-    opt = torch.optim.LBFGS([a, b] if method == 'affine' else [b], lr=1, max_iter=iters, line_search_fn='strong_wolfe',
-                            tolerance_grad=1e-10, tolerance_change=1e-14)
-    def closure():
-        opt.zero_grad()
-        l = per_head_ce(z * a.exp()[:, None] + b[:, None], t).sum()
-        l.backward(); return l
-    with torch.enable_grad(): opt.step(closure)
-    a, b = a.detach().exp(), b.detach()
+    scales, offsets = zip(*(_fit_scale_offset(z[h], t[h], method, iters) for h in range(len(heads))))   # each head on its own
+    a, b = torch.stack(scales), torch.stack(offsets)
     return Heads(heads.mean, heads.std, heads.weight * a[:, None, :], b - b.mean(-1, keepdim=True))

@@ -31,8 +31,8 @@ __all__ = ['CONTROLLED', 'TRAIN_SETTINGS', 'SYNTHETIC_ALIASES', 'LINESTYLES', 'O
 
 # %% ../nbs/11_sweep.ipynb #ef854062
 CONTROLLED = ('out', 'cache_dir', 'progress', 'figures', 'workers', 'retrain')   # set by the sweep for every point
-TRAIN_SETTINGS = ('methods', 'seed', 'n_seeds', 'n_epochs', 'lr', 'weight_decay', 'batch_size', 'device')   # shared by the synthetic task
-SYNTHETIC_ALIASES = dict(n_weak_train='n_weak_gt', split_seed='seed')   # the sweep's name -> `make_synthetic`'s
+TRAIN_SETTINGS = ('methods', 'seed', 'n_seeds', 'fixed_split', 'n_epochs', 'batch_size', 'device')   # shared by the synthetic task
+SYNTHETIC_ALIASES = dict(n_weak_train='n_weak_gt')   # the sweep's name -> `make_synthetic`'s (its `seed` is each seed's draw)
 
 def _kind(hint) -> tuple:
     "`('list', type)` or `('scalar', type)` of a resolved type hint (`Annotated[list, dict(type=float)]`, `int`, `str|None`, ...)."
@@ -54,7 +54,7 @@ def _run_settings() -> dict:
 def _synthetic_settings() -> dict:
     "`{name: (default, kind)}` of every setting of a `data='synthetic'` point."
     sig, hints, run = inspect.signature(make_synthetic).parameters, typing.get_type_hints(make_synthetic), _run_settings()
-    gen = {k: (p.default, _kind(hints[k])) for k, p in sig.items() if k not in ('device', *SYNTHETIC_ALIASES.values())}
+    gen = {k: (p.default, _kind(hints[k])) for k, p in sig.items() if k not in ('device', 'seed', *SYNTHETIC_ALIASES.values())}
     alias = {a: (sig[b].default, ('scalar', int)) for a, b in SYNTHETIC_ALIASES.items()}
     return dict(data=('synthetic', ('scalar', str)), **gen, **alias, **{k: run[k] for k in TRAIN_SETTINGS})
 
@@ -162,9 +162,9 @@ def _run_synthetic(point:dict, out:Path, cache_dir:Path):
     for name in ('n_train', 'n_test', 'n_weak_train', 'n_seeds', 'n_epochs', 'batch_size', 'd', 'k', 'weak_dim'):
         if s[name] is None or s[name] <= 0: raise ValueError(f"--{name.replace('_', '-')} must be positive, got {s[name]}")
     gen = {k: s[k] for k in inspect.signature(make_synthetic).parameters if k in s and k not in ('seed', 'device')}
-    data = experiment.synthetic_data(**gen, n_weak_gt=s['n_weak_train'], seed=s['split_seed'])
-    res = experiment.run_experiment(data, s['methods'], seeds=list(range(s['seed'], s['seed'] + s['n_seeds'])),
-                                    grid=dict(lr=list(s['lr']), weight_decay=list(s['weight_decay'])), epochs=s['n_epochs'],
+    source = experiment.SyntheticSource(dict(gen, n_weak_gt=s['n_weak_train']))   # a new synthetic draw per seed
+    if s['fixed_split']: source = source.draw(s['seed'])
+    res = experiment.run_experiment(source, s['methods'], seeds=list(range(s['seed'], s['seed'] + s['n_seeds'])), epochs=s['n_epochs'],
                                     batch_size=s['batch_size'], device=s['device'], workers=1, progress=False, run_cache=cache_dir/'runs')
     experiment.save_results(res, out)
 
