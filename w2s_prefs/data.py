@@ -26,14 +26,21 @@ __all__ = ['DATASETS', 'register_dataset', 'DEBIAN_FASHION_MNIST', 'FASHION_MNIS
 class Registry(dict):
     "A name -> factory map filled with the `register` decorator; `lookup` of an unknown name raises a `ValueError` listing the known ones."
     def __init__(self, kind:str): # what the entries are, for error messages ("data set", "weak supervisor", ...)
-        super().__init__(); self.kind = kind
+        super().__init__(); self.kind, self.modalities = kind, {}
 
-    def register(self, name:str|None=None): # registered name (default: the function's `__name__`)
+    def register(self, name:str|None=None, # registered name (default: the function's `__name__`)
+                 modality:str='image', # what the entry works on: 'image' or 'text' (see `models.check_modality`)
+                ):
         "Decorator adding a factory under `name`; registering a name again replaces the earlier entry."
         def _deco(fn:Callable):
             self[name or fn.__name__] = fn
+            self.modalities[name or fn.__name__] = modality
             return fn
         return _deco
+
+    def names(self, modality:str) -> list:
+        "The registered names that work on `modality`, sorted."
+        return sorted(n for n in self if self.modalities.get(n) == modality)
 
     def lookup(self, name:str) -> Callable:
         "The factory registered as `name`."
@@ -52,7 +59,11 @@ class ImageDataset:
     imagenet_idx:Tensor|None=None # int64 (k,) ImageNet-1k index of each class, or None
     info:dict=field(default_factory=dict) # JSON-able identity used in cache keys
 
+    modality = 'image' # what `ds` yields: PIL images
     def __len__(self): return len(self.targets)
+    def extract_order(self, indices:Tensor) -> Tensor:
+        "Positions of `indices` in the order `extract` should process them: as given (transformed images all have one size)."
+        return torch.arange(len(indices))
     def __repr__(self):
         return f"ImageDataset({self.name!r}, split={self.split!r}, n={len(self)}, classes={len(self.classes)})"
 

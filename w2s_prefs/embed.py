@@ -136,7 +136,7 @@ def embed(data:ImageDataset, # the data set split (see `data.get_dataset`)
             save_entry(paths[k], t, indices, entries[k][2])
     if verbose:
         for k, (m, _, _) in entries.items():
-            print(f"[w2s_prefs] {'embeddings' if k == 'strong' else 'weak labels'} of {m.name} on {data.name}/{data.split} ({len(indices)} images): "
+            print(f"[w2s_prefs] {'embeddings' if k == 'strong' else 'weak labels'} of {m.name} on {data.name}/{data.split} ({len(indices)} examples): "
                   f"{'cache hit' if hit[k] else 'computed and cached'} -> {paths[k]}")
     return Embedded(out.get('strong'), out.get('weak'), y, indices, hit, paths, time.time() - t0)
 

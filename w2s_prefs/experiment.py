@@ -14,7 +14,8 @@ import torch
 from torch import Tensor
 import w2s_prefs
 from .data import get_dataset, atomic_write, fingerprint
-from .models import get_weak, get_strong, choose_device
+from .models import get_weak, get_strong, choose_device, check_modality
+from .text import TEXT_DEFAULT
 from .embed import embed, default_cache_dir, cache_key, atomic_save, load_checked
 from .probes import train_heads, param_grid, weak_split, score_probs, Heads
 from .prefs import same_class_prefs, cross_class_prefs
@@ -24,11 +25,11 @@ from .metrics import accuracy, student_metrics, summarize_seeds, mean_ci, format
 from .superset import W2SData, Superset, superset_size
 
 # %% auto #0
-__all__ = ['OFFLINE_DEFAULT', 'LR', 'CLEAN_KNOB', 'METHODS', 'BASELINES', 'SCHEMA', 'SCALARS', 'synthetic_data',
-           'SyntheticSource', 'draw', 'load_superset', 'load_data', 'Method', 'get_methods', 'pair_diagnostics',
-           'method_targets', 'training_set', 'fit_method', 'default_workers', 'worker_map', 'code_digest',
-           'run_cache_key', 'cached_fit', 'Results', 'per_class_accuracy', 'run_experiment', 'versions', 'results_dict',
-           'check_writable', 'save_results', 'load_results']
+__all__ = ['OFFLINE_DEFAULT', 'DEFAULTS', 'LR', 'CLEAN_KNOB', 'METHODS', 'BASELINES', 'SCHEMA', 'SCALARS', 'synthetic_data',
+           'SyntheticSource', 'draw', 'defaults_for', 'load_superset', 'load_data', 'Method', 'get_methods',
+           'pair_diagnostics', 'method_targets', 'training_set', 'fit_method', 'default_workers', 'worker_map',
+           'code_digest', 'run_cache_key', 'cached_fit', 'Results', 'per_class_accuracy', 'run_experiment', 'versions',
+           'results_dict', 'check_writable', 'save_results', 'load_results']
 
 # %% ../nbs/08_experiment.ipynb #549d9c23
 def _jsonable(o):
@@ -60,13 +61,18 @@ def draw(source, seed:int) -> W2SData:
 # %% ../nbs/08_experiment.ipynb #cbcac49d
 OFFLINE_DEFAULT = dict(data='fashion_mnist', weak='pixels', weak_kwargs=dict(k=4), strong='effnet_lite0', n_weak_train=1000,
                        n_train=4000, n_test=2000)
+DEFAULTS = dict(image=OFFLINE_DEFAULT, text=TEXT_DEFAULT)   # what a run on a data set of each modality uses unless told
+
+def defaults_for(data:str) -> dict:
+    "The defaults (weak supervisor, student, sizes) of data set `data`'s modality."
+    return DEFAULTS[check_modality(data)]
 
 def load_superset(data:str=OFFLINE_DEFAULT['data'], # data set name (see `data.DATASETS`)
-                  weak:str=OFFLINE_DEFAULT['weak'], # weak supervisor name (see `models.WEAK`)
-                  strong:str=OFFLINE_DEFAULT['strong'], # strong student name (see `models.STRONG`)
+                  weak:str|None=None, # weak supervisor name (see `models.WEAK`; default: the modality's, `defaults_for(data)`)
+                  strong:str|None=None, # strong student name (see `models.STRONG`; default: the modality's)
                   *,
                   data_path:str|Path|None=None, # data root (default `data.default_data_root()`)
-                  n_weak_train:int=OFFLINE_DEFAULT['n_weak_train'], # ground-truth images a *trained* weak supervisor is fitted on per draw
+                  n_weak_train:int|None=None, # ground-truth examples a *trained* weak supervisor is fitted on per draw (default: the modality's)
                   n_train:int=OFFLINE_DEFAULT['n_train'], # student pool of one draw: weakly labelled train images
                   n_test:int|None=OFFLINE_DEFAULT['n_test'], # test images of one draw (None: the whole test split)
                   weak_kwargs:dict|None=None, # options of the weak supervisor (default: the offline default's `k=4` for `pixels`)
@@ -84,10 +90,14 @@ def load_superset(data:str=OFFLINE_DEFAULT['data'], # data set name (see `data.D
                  ) -> Superset:
     "Strong embeddings, weak-supervisor inputs and ground truth of a seeded superset, extracted once and cached; `draw(seed)` makes a `W2SData`."
     t0 = time.time()
+    dflt = defaults_for(data)
+    weak, strong = weak or dflt['weak'], strong or dflt['strong']
+    n_weak_train = dflt['n_weak_train'] if n_weak_train is None else n_weak_train
+    check_modality(data, weak, strong)
     for name, v in (('n_train', n_train), ('n_weak_train', n_weak_train), ('batch_size', batch_size)):
         if v is None or v < (0 if name == 'n_weak_train' else 1): raise ValueError(f"{name} must be a positive number, got {v}")
     if n_test is not None and n_test <= 0: raise ValueError(f"n_test must be positive (or None for the whole test split), got {n_test}")
-    if weak_kwargs is None: weak_kwargs = dict(OFFLINE_DEFAULT['weak_kwargs']) if weak == OFFLINE_DEFAULT['weak'] else {}
+    if weak_kwargs is None: weak_kwargs = dict(dflt['weak_kwargs']) if weak == dflt['weak'] else {}
     dkw = dict(root=data_path, download=download, **(data_kwargs or {}))
     train, test = get_dataset(data, 'train', **dkw), get_dataset(data, 'test', **dkw)
     w = get_weak(weak, train, **weak_kwargs)

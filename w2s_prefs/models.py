@@ -13,15 +13,15 @@ from torch import Tensor
 import torchvision
 import torchvision.transforms as T
 from torch.utils.data import DataLoader
-from .data import Registry, ImageDataset, ToRGB, TransformedSubset, fingerprint
+from .data import Registry, DATASETS, ImageDataset, ToRGB, TransformedSubset, fingerprint
 from .probes import train_probe
 
 # %% auto #0
 __all__ = ['WEAK', 'register_weak', 'DEFAULT_WEAK_FIT', 'STRONG', 'register_strong', 'IMAGENET_MEAN', 'IMAGENET_STD', 'DINO_HUB',
            'seeded', 'choose_device', 'FrozenEncoder', 'extract', 'WeakSupervisor', 'get_weak', 'restrict_softmax',
            'AlexNetWeak', 'alexnet', 'ProbeWeak', 'PoolPixels', 'pixel_featurizer', 'pixels', 'alexnet_featurizer',
-           'alexnet_probe', 'get_strong', 'dino_transform', 'dino_resnet50', 'dino_vitb8', 'effnet_lite_weights_path',
-           'map_effnet_lite_state_dict', 'effnet_lite', 'effnet_lite0', 'effnet_lite2']
+           'alexnet_probe', 'get_strong', 'dino_transform', 'dino_resnet50', 'dino_vitb8', 'check_modality',
+           'effnet_lite_weights_path', 'map_effnet_lite_state_dict', 'effnet_lite', 'effnet_lite0', 'effnet_lite2']
 
 # %% ../nbs/02_models.ipynb #50a7a2e9
 @contextmanager
@@ -69,18 +69,21 @@ def extract(data:ImageDataset, # the data set split
     from tqdm.auto import tqdm
     device = choose_device(device)
     indices = torch.as_tensor(indices, dtype=torch.int64)
-    loader = DataLoader(TransformedSubset(data, indices, [m.transform for m in models]), batch_size=batch_size,
+    order = torch.as_tensor(data.extract_order(indices), dtype=torch.int64)
+    loader = DataLoader(TransformedSubset(data, indices[order], [m.transform for m in models]), batch_size=batch_size,
                         shuffle=False, num_workers=num_workers, pin_memory=device.type == 'cuda')
     for m in models: m.to(device).eval()
     outs, labels, seen = [[] for _ in models], [], []
     with torch.inference_mode():
         for batch in tqdm(loader, desc=desc, disable=not progress, unit='batch'):
             *xs, y, idx = batch
-            for o, m, x in zip(outs, models, xs): o.append(m(x.to(device, non_blocking=True)).float().cpu())
+            for o, m, x in zip(outs, models, xs):
+                o.append(m(x.to(device, non_blocking=True) if isinstance(x, Tensor) else x).float().cpu())
             labels.append(y); seen.append(idx)
-    n_out = [torch.cat(o).clone() if o else torch.empty(0) for o in outs] # clone: ordinary (non-inference) tensors
-    assert torch.equal(torch.cat(seen) if seen else indices, indices), "loader returned images out of order"
-    return n_out, (torch.cat(labels).long() if labels else torch.empty(0, dtype=torch.int64))
+    assert torch.equal(torch.cat(seen) if seen else indices[order], indices[order]), "loader returned items out of order"
+    back = torch.empty_like(order); back[order] = torch.arange(len(order))   # processing order -> order of `indices`
+    n_out = [torch.cat(o)[back].clone() if o else torch.empty(0) for o in outs] # clone: ordinary (non-inference) tensors
+    return n_out, (torch.cat(labels).long()[back] if labels else torch.empty(0, dtype=torch.int64))
 
 # %% ../nbs/02_models.ipynb #c736e378
 class WeakSupervisor(nn.Module):
@@ -104,7 +107,11 @@ def get_weak(name:str, # registered name: see `WEAK`
              **kwargs, # supervisor-specific options (e.g. `pretrained`, `k`, `seed`)
             ) -> WeakSupervisor:
     "A weak supervisor `name` for the classes of `data`."
-    return WEAK.lookup(name)(data, **kwargs)
+    fn = WEAK.lookup(name)
+    if WEAK.modalities[name] != data.modality:
+        raise ValueError(f"weak supervisor {name!r} works on {WEAK.modalities[name]}, but {data.name!r} is {data.modality}; "
+                         f"{data.modality} weak supervisors: {', '.join(WEAK.names(data.modality))}")
+    return fn(data, **kwargs)
 
 # %% ../nbs/02_models.ipynb #c4a5def8
 def restrict_softmax(logits:Tensor, # (n, 1000) ImageNet logits
@@ -256,6 +263,22 @@ def dino_vitb8(pretrained:bool=True, image_size:int=224, init_seed:int=0) -> Fro
         with seeded(init_seed): net = timm.create_model('vit_base_patch8_224', pretrained=False, num_classes=0, img_size=image_size)
         weights = f'random-init(seed={init_seed})'
     return FrozenEncoder('dino_vitb8', net, dino_transform(image_size), 768, weights, image_size=image_size)
+
+# %% ../nbs/02_models.ipynb #80df4a3d
+def check_modality(data:str, # a name in `data.DATASETS`
+                   weak:str|None=None, # a name in `WEAK`
+                   strong:str|None=None, # a name in `STRONG`
+                  ) -> str:
+    "The modality of data set `data`; a `ValueError` naming the fitting models if `weak` or `strong` work on another one."
+    DATASETS.lookup(data)
+    mod = DATASETS.modalities[data]
+    for name, reg, opt in ((weak, WEAK, 'weak'), (strong, STRONG, 'strong')):
+        if name is None: continue
+        reg.lookup(name)
+        if reg.modalities[name] != mod:
+            raise ValueError(f"{reg.kind} {name!r} works on {reg.modalities[name]}, but data set {data!r} is {mod}; "
+                             f"choose --{opt} from: {', '.join(reg.names(mod))}")
+    return mod
 
 # %% ../nbs/02_models.ipynb #cb4ae9cb
 def effnet_lite_weights_path(variant:int) -> Path:

@@ -16,8 +16,8 @@ from .experiment import load_results, results_dict, run_experiment, load_superse
 
 # %% auto #0
 __all__ = ['FIGURES', 'PREFERENCE_METHODS', 'START', 'END', 'plot_pgr', 'plot_paired', 'plot_accuracy_by_epoch', 'plot_rates',
-           'plot_per_class', 'plot_pair_accuracy', 'save_figures', 'verdict', 'results_markdown', 'update_readme',
-           'readme_main', 'explorer']
+           'plot_per_class', 'plot_pair_accuracy', 'save_figures', 'verdict', 'results_markdown', 'block_markers',
+           'update_readme', 'readme_main', 'compare_markdown', 'plot_pgr_compare', 'explorer']
 
 # %% ../nbs/10_report.ipynb #3b354c0c
 def _ax(ax, figsize=(6, 3.5)):
@@ -189,11 +189,19 @@ def results_markdown(doc:dict, figure:str='docs/pgr.png') -> str:
         if worst: say.append(f"- Selecting on weak labels instead of ground truth (a diagnostic) costs up to {-cost[worst]:.3f} PGR (`{worst}`).")
     return '\n'.join(rows + ['', f'![PGR per method]({figure})', ''] + say) + '\n'
 
-START, END = '<!-- results:start -->', '<!-- results:end -->'
+def block_markers(block:str|None=None) -> tuple[str, str]:
+    "The README markers of results block `block`: `<!-- results:start -->` ... for None, `<!-- results-text:start -->` ... for 'text'."
+    name = 'results' if block is None else f'results-{block}'
+    return f'<!-- {name}:start -->', f'<!-- {name}:end -->'
 
-def update_readme(results_dir:str|Path, readme:str|Path='README.md', check:bool=False, figure:str='docs/pgr.png') -> bool:
+START, END = block_markers()
+
+def update_readme(results_dir:str|Path, readme:str|Path='README.md', check:bool=False, figure:str='docs/pgr.png',
+                  block:str|None=None, # which block: None for the main one, e.g. 'text' for `<!-- results-text:start -->`
+                 ) -> bool:
     "Replace the README's results block by `results_markdown` of `results_dir` (and copy the PGR figure); with `check`, only compare. Returns True when up to date."
     readme, doc = Path(readme), load_results(results_dir)
+    START, END = block_markers(block)
     text = readme.read_text()
     if START not in text or END not in text: raise ValueError(f"{readme} has no {START} ... {END} block")
     head, rest = text.split(START, 1)
@@ -209,12 +217,45 @@ def readme_main(argv:list|None=None):
     import argparse, sys
     p = argparse.ArgumentParser(prog='w2s-prefs-readme', description='Regenerate (or --check) the README results block from a results directory.')
     p.add_argument('results_dir'); p.add_argument('readme', nargs='?', default='README.md'); p.add_argument('--check', action='store_true')
+    p.add_argument('--block', default=None, help="a second block: 'text' rewrites <!-- results-text:start --> ... <!-- results-text:end -->")
+    p.add_argument('--figure', default='docs/pgr.png', help='where the PGR figure goes, relative to the README')
     a = p.parse_args(argv)
-    ok = update_readme(a.results_dir, a.readme, a.check)
+    ok = update_readme(a.results_dir, a.readme, a.check, a.figure, a.block)
     if a.check and not ok:
-        print(f"w2s-prefs-readme: {a.readme}'s results block differs from {a.results_dir}/results.json: "
-              f"run `w2s-prefs-readme {a.results_dir} {a.readme}` and commit", file=sys.stderr); sys.exit(1)
+        opts = (f' --block {a.block}' if a.block else '') + (f' --figure {a.figure}' if a.figure != 'docs/pgr.png' else '')
+        print(f"w2s-prefs-readme: {a.readme}'s {block_markers(a.block)[0]} block differs from {a.results_dir}/results.json: "
+              f"run `w2s-prefs-readme {a.results_dir} {a.readme}{opts}` and commit", file=sys.stderr); sys.exit(1)
     print(f"{a.readme}: results block {'up to date' if a.check else 'written'} from {a.results_dir}")
+
+# %% ../nbs/10_report.ipynb #ae9db908
+def compare_markdown(docs:dict, # {label: results document}, e.g. {'images': ..., 'text': ...}
+                    ) -> str:
+    "One markdown table: per method, PGR and its paired differences against `weak_soft` and `aux_conf` in each results document."
+    methods = list(dict.fromkeys(m for d in docs.values() for m in _students(d)))
+    pair = lambda d, m, b: d['methods'][m].get('paired', {}).get(b, {}).get('pgr') if m in d['methods'] else None
+    head = ['method'] + [f'{k}: {c}' for k in docs for c in ('PGR', '- weak_soft', '- aux_conf')]
+    rows = ['| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
+    for m in methods:
+        cells = [f'`{m}`'] + [c for d in docs.values() for c in (_ci(d['methods'][m]['pgr']) if m in d['methods'] else 'n/a',
+                                                                 _ci(pair(d, m, 'weak_soft'), True), _ci(pair(d, m, 'aux_conf'), True))]
+        rows.append('| ' + ' | '.join(cells) + ' |')
+    gaps = '; '.join(f"{k}: weak {d['weak_accuracy']:.3f}, ceiling {d['strong_accuracy']:.3f}" for k, d in docs.items())
+    return '\n'.join(rows) + f'\n\n{gaps} (means over seeds; [95% t-interval]; paired differences per seed).\n'
+
+def plot_pgr_compare(docs:dict, ax=None):
+    "PGR of every method in each results document, bars side by side, with 95% intervals."
+    ax = _ax(ax, (7, 4))
+    methods = list(dict.fromkeys(m for d in docs.values() for m in _students(d)))
+    h = 0.8 / len(docs)
+    for j, (k, d) in enumerate(docs.items()):
+        for i, m in enumerate(methods):
+            if m not in d['methods']: continue
+            st = d['methods'][m]['pgr']
+            ax.barh(i + j * h, st['mean'], h, xerr=_err(st), color=f'C{j}', capsize=2, label=k if i == 0 or m == methods[0] else None)
+    ax.set_yticks([i + h * (len(docs) - 1) / 2 for i in range(len(methods))], methods, fontsize=8); ax.invert_yaxis()
+    ax.axvline(0, color='k', lw=.8); ax.set_xlabel('PGR (mean, 95% interval)'); ax.legend(fontsize=8)
+    ax.set_title('PGR: ' + ' vs '.join(docs)); ax.figure.tight_layout()
+    return ax.figure
 
 # %% ../nbs/10_report.ipynb #d6b72c98
 def explorer(doc:dict):
