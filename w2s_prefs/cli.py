@@ -13,13 +13,13 @@ import torch
 from fastcore.script import anno_parser
 from .data import DATASETS, DatasetNotFound
 from .models import WEAK, STRONG
-from .experiment import (OFFLINE_DEFAULT, load_superset, run_experiment, save_results, results_dict, check_writable,
-                                  get_methods)
-from .report import save_figures
-from .embed import default_cache_dir
+from .storage import check_writable, default_cache_dir
+from .experiment import OFFLINE_DEFAULT, load_superset, run_experiment, get_methods
+from .results import save_results, results_dict
+from .figures import save_figures
 
 # %% auto #0
-__all__ = ['DEVICES', 'USER_ERRORS', 'check_inputs', 'w2s_prefs_run', 'main']
+__all__ = ['DEVICES', 'USER_ERRORS', 'check_inputs', 'w2s_prefs_run', 'normalise_argv', 'main']
 
 # %% ../nbs/15_cli.ipynb #42fbfa35
 _D = OFFLINE_DEFAULT
@@ -73,8 +73,8 @@ def w2s_prefs_run(
     out:str=None, # output directory (default runs/<data>-<weak>-<strong>)
     workers:int=0, # training processes on the CPU (0: one per CPU core); a GPU run uses 1
     retrain:bool=False, # train every method again instead of reusing finished runs from <cache-dir>/runs
-    figures:bool=True, # write the PNG figures (--no-figures: skip them)
-    progress:bool=True, # show progress bars (--no-progress: hide them)
+    figures:Annotated[bool, dict(help="don't write the PNG figures")]=True, # write the PNG figures
+    progress:Annotated[bool, dict(help='hide the progress bars')]=True, # show progress bars
 ):
     "Run one weak-to-strong experiment (every method, several data-varying seeds) and write results.json, runs.csv and figures to --out."
     t0 = time.time()
@@ -115,14 +115,14 @@ def w2s_prefs_run(
 # %% ../nbs/15_cli.ipynb #0965eafb
 USER_ERRORS = (ValueError, DatasetNotFound, PermissionError, FileNotFoundError)
 
-def _normalise(argv:list) -> list:
+def normalise_argv(argv:list) -> list:
     "`--n_train=5` -> `--n-train=5`: accept the underscore spelling of options."
     return [a.split('=')[0].replace('_', '-') + a[len(a.split('=')[0]):] if a.startswith('--') else a for a in argv]
 
 def main(argv:list|None=None):
     "Entry point of the `w2s-prefs` console script."
     p = anno_parser(w2s_prefs_run, prog='w2s-prefs')
-    args = vars(p.parse_args(_normalise(sys.argv[1:] if argv is None else list(argv))))
+    args = vars(p.parse_args(normalise_argv(sys.argv[1:] if argv is None else list(argv))))
     for k in ('pdb', 'xtra'): args.pop(k, None)
     try: w2s_prefs_run(**args)
     except USER_ERRORS as e:

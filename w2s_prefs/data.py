@@ -6,7 +6,7 @@ Docs: https://w2s-prefs.github.io/w2s_prefs/data.html.md"""
 
 # %% ../nbs/01_data.ipynb #806cfc48
 from __future__ import annotations
-import gzip, hashlib, os, shutil, tempfile
+import gzip, os, shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -15,12 +15,13 @@ import torch
 from torch import Tensor
 import torchvision
 from torch.utils.data import Dataset
+from .storage import fingerprint, atomic_write
 
 # %% auto #0
 __all__ = ['DATASETS', 'register_dataset', 'DEBIAN_FASHION_MNIST', 'FASHION_MNIST_FILES', 'IMAGENETTE_IMAGENET_IDX',
-           'IMAGENETTE_FOLDERS', 'Registry', 'ImageDataset', 'fingerprint', 'DatasetNotFound', 'default_data_root',
-           'get_dataset', 'atomic_write', 'atomic_gunzip', 'ensure_fashion_mnist', 'fashion_mnist', 'imagenette',
-           'fake_imagenette', 'imagenet', 'Splits', 'make_splits', 'ToRGB', 'TransformedSubset']
+           'IMAGENETTE_FOLDERS', 'Registry', 'ImageDataset', 'DatasetNotFound', 'default_data_root', 'get_dataset',
+           'atomic_gunzip', 'ensure_fashion_mnist', 'fashion_mnist', 'imagenette', 'fake_imagenette', 'imagenet',
+           'Splits', 'make_splits', 'ToRGB', 'TransformedSubset']
 
 # %% ../nbs/01_data.ipynb #31ab1083
 class Registry(dict):
@@ -56,17 +57,6 @@ class ImageDataset:
     def __repr__(self):
         return f"ImageDataset({self.name!r}, split={self.split!r}, n={len(self)}, classes={len(self.classes)})"
 
-# %% ../nbs/01_data.ipynb #60f61c0c
-def fingerprint(*parts) -> str:
-    "Short SHA-1 hex digest of `parts` (tensors, arrays, bytes or anything with a stable `str`)."
-    h = hashlib.sha1()
-    for p in parts:
-        if isinstance(p, Tensor): p = p.detach().cpu().contiguous().numpy()
-        if isinstance(p, np.ndarray): p = p.tobytes() + str((p.dtype, p.shape)).encode()
-        if not isinstance(p, bytes): p = str(p).encode()
-        h.update(hashlib.sha1(p).digest())
-    return h.hexdigest()[:16]
-
 # %% ../nbs/01_data.ipynb #1a30b23e
 DATASETS = Registry('data set')
 register_dataset = DATASETS.register
@@ -94,21 +84,6 @@ def get_dataset(name:str, # registered name: see `DATASETS`
 # %% ../nbs/01_data.ipynb #e74d54fd
 DEBIAN_FASHION_MNIST = Path('/usr/share/datasets/fashion-mnist')
 FASHION_MNIST_FILES = ('train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte')
-
-def atomic_write(path:str|Path, # final file name
-                 write, # `write(f)` fills the binary file object `f`
-                ) -> Path:
-    "Write `path` through a temporary file in its directory, fsync, then `os.replace`: `path` is complete or untouched, never half-written."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            write(f); f.flush(); os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp): os.unlink(tmp)
-        raise
-    return path
 
 def atomic_gunzip(src:str|Path, # a `.gz` file
                   dst:str|Path, # where its uncompressed content goes

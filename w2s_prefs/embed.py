@@ -6,57 +6,25 @@ Docs: https://w2s-prefs.github.io/w2s_prefs/embed.html.md"""
 
 # %% ../nbs/05_embed.ipynb #823eb35b
 from __future__ import annotations
-import hashlib, json, os, tempfile, time, warnings
+import time
 from dataclasses import dataclass
 from pathlib import Path
 import torch
 from torch import Tensor
-import w2s_prefs
-from .data import ImageDataset, get_dataset, make_splits, fingerprint, atomic_write
-from .models import FrozenEncoder, WeakSupervisor, extract, choose_device, get_weak, get_strong
+from .data import ImageDataset
+from .storage import fingerprint, atomic_save, cache_key, load_checked, default_cache_dir
+from .models import FrozenEncoder, WeakSupervisor, extract
 
 # %% auto #0
-__all__ = ['CACHE_FORMAT', 'default_cache_dir', 'cache_key', 'atomic_save', 'save_entry', 'load_checked', 'load_entry',
-           'Embedded', 'check_disjoint', 'embed', 'fit_weak']
+__all__ = ['CACHE_FORMAT', 'save_entry', 'load_entry', 'Embedded', 'check_disjoint', 'embed', 'fit_weak']
 
 # %% ../nbs/05_embed.ipynb #6e7b256e
 CACHE_FORMAT = 1
-
-def default_cache_dir() -> Path:
-    "Cache directory: `$W2S_PREFS_CACHE`, else `~/.cache/w2s_prefs`."
-    return Path(os.environ.get('W2S_PREFS_CACHE') or Path.home()/'.cache'/'w2s_prefs').expanduser()
-
-def cache_key(kind:str, # entry kind, 'features' or 'weak'
-              **parts, # JSON-able descriptions of everything that changes the entry
-             ) -> tuple[str, dict]:
-    "File stem `'<kind>-<sha256 prefix>'` and the JSON-able `meta` dict it hashes (package version included)."
-    meta = json.loads(json.dumps(dict(kind=kind, version=w2s_prefs.__version__, **parts), sort_keys=True, default=str))
-    return f"{kind}-{hashlib.sha256(json.dumps(meta, sort_keys=True).encode()).hexdigest()[:24]}", meta
-
-def atomic_save(obj, # anything `torch.save` can write
-                path:str|Path, # final file name
-               ) -> Path:
-    "`torch.save` through `data.atomic_write`: `path` is complete or untouched."
-    return atomic_write(path, lambda f: torch.save(obj, f))
 
 def save_entry(path:str|Path, tensor:Tensor, indices:Tensor, meta:dict) -> Path:
     "Write one cache entry atomically."
     tensor = tensor.detach().cpu().contiguous()
     return atomic_save(dict(format=CACHE_FORMAT, meta=meta, indices=indices.cpu(), tensor=tensor, checksum=fingerprint(tensor)), path)
-
-def load_checked(path:str|Path, # cache file written by `atomic_save`
-                 problem, # `problem(d) -> str|None`: what is wrong with the loaded dict `d` (None: nothing)
-                ) -> dict|None:
-    "The dict stored at `path`, or `None` if it is absent; an unreadable or mismatching entry gives a warning and `None`."
-    path = Path(path)
-    if not path.exists(): return None
-    try:
-        d = torch.load(path, map_location='cpu', weights_only=True)
-        why = problem(d)
-    except Exception as e: why = f'unreadable ({type(e).__name__}: {e})'
-    if why is None: return d
-    warnings.warn(f"corrupt or mismatching cache entry {path} ({why}); rebuilding it")
-    return None
 
 def load_entry(path:str|Path, # cache file
                meta:dict, # the meta it must have been written with

@@ -6,29 +6,29 @@ Docs: https://w2s-prefs.github.io/w2s_prefs/experiment.html.md"""
 
 # %% ../nbs/13_experiment.ipynb #388abb2c
 from __future__ import annotations
-import concurrent.futures, contextlib, csv, dataclasses, functools, io, itertools, json, math, os, platform, time, warnings
+import concurrent.futures, contextlib, dataclasses, functools, os, platform, time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 import torch
 from torch import Tensor
 import w2s_prefs
-from .data import get_dataset, atomic_write, fingerprint
+from .storage import fingerprint, cache_key, atomic_save, load_checked
+from .data import get_dataset
 from .models import get_weak, get_strong, choose_device
-from .embed import embed, default_cache_dir, cache_key, atomic_save, load_checked
-from .probes import train_heads, param_grid, weak_split, score_probs, Heads
+from .embed import embed
+from .probes import train_heads, param_grid, weak_split, score_probs
 from .prefs import same_class_prefs, cross_class_prefs
 from .pref_probe import calibrate
 from .cleaning import knn_graph, label_spreading, cut_filter
-from .metrics import accuracy, student_metrics, summarize_seeds, mean_ci, format_table, pairwise_accuracy
+from .metrics import accuracy, student_metrics, pairwise_accuracy
 from .superset import W2SData, Superset, superset_size
+from .results import Results
 
 # %% auto #0
-__all__ = ['OFFLINE_DEFAULT', 'LR', 'CLEAN_KNOB', 'METHODS', 'BASELINES', 'SCHEMA', 'SCALARS', 'synthetic_data',
-           'SyntheticSource', 'draw', 'load_superset', 'load_data', 'Method', 'get_methods', 'pair_diagnostics',
-           'method_targets', 'training_set', 'fit_method', 'default_workers', 'worker_map', 'code_digest',
-           'run_cache_key', 'cached_fit', 'Results', 'per_class_accuracy', 'run_experiment', 'versions', 'results_dict',
-           'check_writable', 'save_results', 'load_results']
+__all__ = ['OFFLINE_DEFAULT', 'LR', 'CLEAN_KNOB', 'METHODS', 'synthetic_data', 'SyntheticSource', 'draw', 'load_superset',
+           'load_data', 'Method', 'get_methods', 'pair_diagnostics', 'method_targets', 'training_set', 'fit_method',
+           'default_workers', 'worker_map', 'code_digest', 'run_cache_key', 'cached_fit', 'per_class_accuracy',
+           'run_experiment', 'versions']
 
 # %% ../nbs/13_experiment.ipynb #549d9c23
 def _jsonable(o):
@@ -75,7 +75,7 @@ def load_superset(data:str=OFFLINE_DEFAULT['data'], # data set name (see `data.D
                   superset_factor:float=1.5, # extract this many times what one draw takes (capped at the split's size)
                   split_seed:int=0, # seeds the superset's draw
                   download:bool=False, # let torchvision download the data set if it is not on disk
-                  cache_dir:str|Path|None=None, # embedding cache (default `embed.default_cache_dir()`)
+                  cache_dir:str|Path|None=None, # embedding cache (default `storage.default_cache_dir()`)
                   batch_size:int=256, # images per batch during extraction
                   device:str|None=None, # extraction device (default: cuda, mps or cpu)
                   num_workers:int=0, # DataLoader workers
@@ -295,53 +295,6 @@ def cached_fit(job:tuple) -> dict:
     if path is not None: atomic_save(dict(meta=meta, fit=fit), path)
     return dict(fit, from_cache=False)
 
-# %% ../nbs/13_experiment.ipynb #bedbfe69
-BASELINES = ('weak_soft', 'aux_conf')
-
-@dataclass
-class Results:
-    "All runs of one experiment: `runs` holds one flat dict of metrics per (method, seed)."
-    runs:list # per (method, seed): method, seed, metrics..., config, history, per-class accuracy
-    weak_accuracy:float # the weak supervisor's test accuracy, mean over seeds
-    config:dict # how the experiment was run
-    info:dict=field(default_factory=dict) # data description, timings, versions, selection records
-
-    @property
-    def methods(self) -> list: return list(dict.fromkeys(r['method'] for r in self.runs))
-    def by_method(self) -> dict: return {m: [r for r in self.runs if r['method'] == m] for m in self.methods}
-    def summary(self) -> dict:
-        "`{method: {metric: dict(mean, lo, hi, n)}}` over seeds."
-        with warnings.catch_warnings():
-            warnings.simplefilter('ignore')
-            return {m: summarize_seeds([{k: v for k, v in r.items() if isinstance(v, (int, float)) and k != 'seed'} for r in rs])
-                    for m, rs in self.by_method().items()}
-    def paired(self, baseline:str, key:str='pgr') -> dict:
-        "`{method: dict(mean, lo, hi, n, per_seed)}`: per-seed differences `key[method] - key[baseline]` on the same seeds."
-        if baseline not in self.methods: return {}
-        base = {r['seed']: r[key] for r in self.by_method()[baseline]}
-        out = {}
-        for m, rs in self.by_method().items():
-            diffs = [r[key] - base[r['seed']] for r in rs if r['seed'] in base]
-            with warnings.catch_warnings():
-                warnings.simplefilter('ignore')
-                out[m] = dict(mean_ci(diffs), per_seed=diffs)
-        return out
-    def table(self, keys=('accuracy', 'pgr', 'agreement')) -> str:
-        "Plain-text table: one row per method, `mean [95% interval]` over seeds, and the paired PGR differences against the baselines."
-        with warnings.catch_warnings():
-            warnings.simplefilter('ignore')
-            t = format_table(self.by_method(), keys=keys)
-        cols = [(b, self.paired(b)) for b in BASELINES if b in self.methods]
-        fmt = lambda c: 'nan' if c['n'] == 0 or math.isnan(c['mean']) else (f"{c['mean']:+.3f}" + ('' if math.isnan(c['lo']) else f" [{c['lo']:+.3f}, {c['hi']:+.3f}]"))
-        lines = t.split('\n')
-        extra = [[f'pgr - {b}' for b, _ in cols], ['-' * 24 for _ in cols]] + [[fmt(p[m]) for _, p in cols] for m in self.methods]
-        lines = [l + '  ' + '  '.join(c.ljust(24) for c in e) for l, e in zip(lines, extra)]
-        n = len({r['seed'] for r in self.runs})
-        mode = 'fixed split: intervals cover training noise only' if self.config.get('fixed_split') else 'data-varying seeds'
-        return (f"weak supervisor accuracy {self.weak_accuracy:.4f}; strong ceiling {self.summary()['ceiling']['accuracy']['mean']:.4f} "
-                f"(mean over {n} seeds, {mode}; [95% t-interval]; 'pgr - X': paired per-seed difference)\n" + '\n'.join(l.rstrip() for l in lines))
-    def __repr__(self): return self.table()
-
 # %% ../nbs/13_experiment.ipynb #c6840930
 def per_class_accuracy(probs:Tensor, y:Tensor, k:int) -> list:
     "Accuracy of `probs`' argmax on each class `0..k-1` (nan for an absent class)."
@@ -411,72 +364,3 @@ def versions() -> dict:
         import timm; out['timm'] = timm.__version__
     except ImportError: pass
     return out
-
-# %% ../nbs/13_experiment.ipynb #0b424848
-SCHEMA = 'w2s_prefs.results/2'
-SCALARS = ('accuracy', 'pgr', 'agreement', 'corrected', 'corrupted', 'misfit', 'gain', 'ece', 'weak_accuracy', 'acc_ceiling',
-           'oracle_accuracy', 'oracle_pgr')
-
-def _nan_to_none(o):
-    if isinstance(o, float) and not math.isfinite(o): return None
-    if isinstance(o, dict): return {k: _nan_to_none(v) for k, v in o.items()}
-    if isinstance(o, list): return [_nan_to_none(v) for v in o]
-    return o
-
-def results_dict(res:Results) -> dict:
-    "The JSON document of `res` (schema `w2s_prefs.results/2`)."
-    methods = {}
-    paired = {b: {key: res.paired(b, key) for key in ('pgr', 'accuracy')} for b in BASELINES}
-    for m, rs in res.by_method().items():
-        d = {}
-        for key in SCALARS:
-            if key not in rs[0]: continue
-            vals = [r[key] for r in rs]
-            d[key] = dict(per_seed=vals, **mean_ci(vals))
-        d.update(seeds=[r['seed'] for r in rs], config_per_seed=[r['config'] for r in rs],
-                 oracle_config_per_seed=[r['oracle_config'] for r in rs],
-                 paired={b: {key: p[key][m] for key in p if m in p[key]} for b, p in paired.items() if p['pgr']},
-                 selection=res.info.get('selection', {}).get(m, []),
-                 per_class_accuracy=[r['per_class_accuracy'] for r in rs], history=[r['history'] for r in rs],
-                 seconds=[r['seconds'] for r in rs])
-        methods[m] = d
-    return _nan_to_none(dict(schema=SCHEMA, config=dict(res.config, data=res.info.get('data', {})), versions=res.info.get('versions', {}),
-                             classes=res.info.get('classes', []), weak_accuracy=res.weak_accuracy,
-                             strong_accuracy=methods['ceiling']['accuracy']['mean'],
-                             timings=dict(train_seconds=res.info.get('train_seconds'), **res.info.get('timings', {})),
-                             diagnostics=dict(pair_accuracy=res.info.get('pair_accuracy', [])),
-                             from_run_cache=res.info.get('from_run_cache', []), methods=methods))
-
-def check_writable(out:str|Path) -> Path:
-    "Create `out` if needed and check that files can be written there; raise a clear error otherwise."
-    out = Path(out).expanduser()
-    if out.exists() and not out.is_dir(): raise PermissionError(f"cannot write results to {out}: it is a file; choose another --out")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        probe = out/'.w2s_prefs_write_test'
-        probe.write_text('ok'); probe.unlink()
-    except OSError as e: raise PermissionError(f"cannot write results to {out}: {e.strerror or e}; choose another --out") from None
-    return out
-
-def save_results(res:Results, out:str|Path) -> dict:
-    "Write `results.json` and `runs.csv` to `out` (atomically); returns the paths."
-    out = check_writable(out)
-    doc = results_dict(res)
-    atomic_write(out/'results.json', lambda f: f.write(json.dumps(doc, indent=1).encode()))
-    hp_keys = sorted({k for r in res.runs for k in r['config']})
-    cols = ['method', 'seed'] + [k for k in SCALARS if k in res.runs[0]] + hp_keys + ['seconds']
-    buf = io.StringIO()
-    w = csv.writer(buf)
-    w.writerow(cols)
-    for r in res.runs: w.writerow([r.get(c, r['config'].get(c)) for c in cols])
-    atomic_write(out/'runs.csv', lambda f: f.write(buf.getvalue().encode()))
-    return dict(json=out/'results.json', csv=out/'runs.csv')
-
-def load_results(path:str|Path) -> dict:
-    "Read a `results.json` (or the directory holding it) and check its schema."
-    p = Path(path)
-    if p.is_dir(): p = p/'results.json'
-    if not p.exists(): raise FileNotFoundError(f"no results at {p}; run `w2s-prefs --out {p.parent}` first")
-    doc = json.loads(p.read_text())
-    if doc.get('schema') != SCHEMA: raise ValueError(f"{p} has schema {doc.get('schema')!r}, expected {SCHEMA!r}: rerun the experiment")
-    return doc

@@ -13,7 +13,8 @@ from torch import Tensor
 import torchvision
 import torchvision.transforms as T
 from torch.utils.data import DataLoader
-from .data import Registry, ImageDataset, ToRGB, TransformedSubset, fingerprint
+from .data import Registry, ImageDataset, ToRGB, TransformedSubset
+from .storage import fingerprint
 from .probes import train_probe
 
 # %% auto #0

@@ -6,10 +6,9 @@ Docs: https://w2s-prefs.github.io/w2s_prefs/pref_probe.html.md"""
 
 # %% ../nbs/08_pref_probe.ipynb #6465b52b
 from __future__ import annotations
-import math
 import torch, torch.nn.functional as F
 from torch import Tensor
-from .probes import Heads, register_loss, aux_alpha, per_head_ce, soft_cross_entropy
+from .probes import Heads, register_loss, aux_alpha, soft_cross_entropy
 
 # %% auto #0
 __all__ = ['PARTNERS', 'partner_index', 'pair_diffs', 'class_diffs', 'soft_bt_target', 'bt_hard_loss', 'bt_soft_loss',

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Callable
 import torch
 from torch import Tensor
+from fastcore.meta import delegates
 
 # %% auto #0
 __all__ = ['Prefs', 'pair_margins', 'pair_agreement', 'masked_prefs', 'same_class_prefs', 'cross_class_prefs']
@@ -183,28 +184,20 @@ def masked_prefs(weak_probs:Tensor, # float (n, k) weak soft labels
     return Prefs(i, j, c, _pair_weights(gap, weighting))
 
 # %% ../nbs/07_prefs.ipynb #3fc23303
+@delegates(masked_prefs, but=['mask', 'margin'])
 def same_class_prefs(weak_probs:Tensor, # float (n, k) weak soft labels
-                     *,
                      margin:float=0., # keep pairs whose confidence gap exceeds this
-                     budget:int|None=None, # number of pairs to sample (None: every valid pair)
-                     balance:bool=True, # split the budget equally over classes
-                     weighting:str|Callable='gap', # 'gap', 'uniform', or a function of the gap
-                     seed:int=0, # sampling seed
-                     **kwargs, # passed to `masked_prefs` (`replace`, `max_pairs`)
+                     **kwargs, # the other options of `masked_prefs` (`budget`, `balance`, `weighting`, `seed`, ...)
                     ) -> Prefs:
     "Among examples with weak argmax `c`, prefer the one with higher `p_w(c|x)` for class `c`."
     mask = torch.zeros_like(weak_probs, dtype=torch.bool).scatter_(1, weak_probs.argmax(1, keepdim=True), True)
-    return masked_prefs(weak_probs, mask, margin=margin, budget=budget, balance=balance, weighting=weighting, seed=seed, **kwargs)
+    return masked_prefs(weak_probs, mask, margin=margin, **kwargs)
 
 # %% ../nbs/07_prefs.ipynb #766dbe9d
+@delegates(masked_prefs, but=['mask', 'margin'])
 def cross_class_prefs(weak_probs:Tensor, # float (n, k) weak soft labels
-                      *,
                       margin:float=0.1, # keep pairs whose confidence gap exceeds this
-                      budget:int|None=None, # number of pairs to sample (None: every valid pair)
-                      balance:bool=True, # split the budget equally over classes
-                      weighting:str|Callable='gap', # 'gap', 'uniform', or a function of the gap
-                      seed:int=0, # sampling seed
-                      **kwargs, # passed to `masked_prefs` (`replace`, `max_pairs`)
+                      **kwargs, # the other options of `masked_prefs` (`budget`, `balance`, `weighting`, `seed`, ...)
                      ) -> Prefs:
     "For every class `c` and all examples, prefer `x_i` to `x_j` when `p_w(c|x_i) - p_w(c|x_j) > margin`."
-    return masked_prefs(weak_probs, None, margin=margin, budget=budget, balance=balance, weighting=weighting, seed=seed, **kwargs)
+    return masked_prefs(weak_probs, None, margin=margin, **kwargs)

@@ -1,4 +1,4 @@
-"""The report's figures, reproduced from a results directory (`w2s-prefs --out DIR`): PGR per method, accuracy by epoch, PGR against the pool size, the preferences' pairwise accuracy against the margin, agreement/corrected/corrupted rates and per-class accuracy; plus an interactive explorer.
+"""The report: every figure of the offline default's results (PGR per method, paired differences, accuracy by epoch, agreement/corrected/corrupted rates, per-class accuracy, preference accuracy against the margin), PGR against the pool size from a sweep, the README's generated results block (`w2s-prefs-readme`) and an interactive explorer.
 
 Docs: https://w2s-prefs.github.io/w2s_prefs/report.html.md"""
 
@@ -6,136 +6,15 @@ Docs: https://w2s-prefs.github.io/w2s_prefs/report.html.md"""
 
 # %% ../nbs/17_report.ipynb #b057bb13
 from __future__ import annotations
-import math, os
 from pathlib import Path
 import numpy as np
-import matplotlib
 import matplotlib.pyplot as plt
-from .data import atomic_write
-from .experiment import load_results, results_dict, run_experiment, load_superset
+from .storage import atomic_write
+from .results import load_results
+from .figures import plot_pgr
 
 # %% auto #0
-__all__ = ['FIGURES', 'PREFERENCE_METHODS', 'START', 'END', 'plot_pgr', 'plot_paired', 'plot_accuracy_by_epoch', 'plot_rates',
-           'plot_per_class', 'plot_pair_accuracy', 'save_figures', 'verdict', 'results_markdown', 'update_readme',
-           'readme_main', 'explorer']
-
-# %% ../nbs/17_report.ipynb #3b354c0c
-def _ax(ax, figsize=(6, 3.5)):
-    if ax is None: _, ax = plt.subplots(figsize=figsize)
-    return ax
-
-def _students(doc): return [m for m in doc['methods'] if m != 'ceiling']
-
-def _err(stat):
-    "Asymmetric error bar `[[below], [above]]` from a `{mean, lo, hi}` dict (zero where the interval is undefined)."
-    m, lo, hi = stat['mean'], stat['lo'], stat['hi']
-    if lo is None or hi is None: return [[0], [0]]
-    return [[m - lo], [hi - m]]
-
-def plot_pgr(doc:dict, ax=None):
-    "PGR of every weak-to-strong method with its 95% interval over seeds."
-    ax = _ax(ax)
-    ms = _students(doc)
-    for i, m in enumerate(ms):
-        st = doc['methods'][m]['pgr']
-        ax.barh(i, st['mean'] if st['mean'] is not None else 0, xerr=_err(st) if st['mean'] is not None else None, color='C0', capsize=3)
-    ax.set_yticks(range(len(ms)), ms); ax.invert_yaxis()
-    ax.axvline(0, color='k', lw=.8); ax.axvline(1, color='k', lw=.8, ls='--')
-    ax.set_xlabel('PGR (0 = weak supervisor, 1 = ceiling)')
-    ax.set_title(f"PGR, mean and 95% interval over {len(doc['config']['seeds'])} seeds")
-    ax.figure.tight_layout()
-    return ax.figure
-
-# %% ../nbs/17_report.ipynb #df00d511
-def plot_paired(doc:dict, axes=None, key:str='pgr'):
-    "Paired per-seed differences of `key` against each baseline: mean and 95% interval per method (filled: interval excludes 0)."
-    bases = [b for b in ('weak_soft', 'aux_conf') if b in doc['methods']]
-    if axes is None: _, axes = plt.subplots(1, len(bases), figsize=(5 * len(bases), 3.8), sharey=True, squeeze=False)
-    axes = np.ravel(axes)
-    ms = [m for m in _students(doc)]
-    for ax, b in zip(axes, bases):
-        for i, m in enumerate(ms):
-            st = doc['methods'][m].get('paired', {}).get(b, {}).get(key)
-            if not st or st['mean'] is None or m == b: continue
-            sig = st['lo'] is not None and (st['lo'] > 0 or st['hi'] < 0)
-            ax.errorbar(st['mean'], i, xerr=_err(st), fmt='o', color='C2' if st['mean'] > 0 else 'C3', mfc=None if sig else 'white', capsize=3)
-        ax.axvline(0, color='k', lw=.8)
-        ax.set_yticks(range(len(ms)), ms); ax.invert_yaxis()
-        ax.set_xlabel(f'{key} - {key} of {b} (same seed)'); ax.set_title(f'paired difference against {b}')
-    axes[0].figure.tight_layout()
-    return axes[0].figure
-
-# %% ../nbs/17_report.ipynb #0b3dff9f
-def plot_accuracy_by_epoch(doc:dict, ax=None):
-    "Mean test accuracy per epoch of every method, with the weak supervisor's and the ceiling's final accuracy as lines."
-    ax = _ax(ax)
-    for m, d in doc['methods'].items():
-        curves = [[h.get('test_accuracy') for h in hist] for hist in d['history']]
-        curves = [c for c in curves if c and all(v is not None for v in c)]
-        if not curves: continue
-        n = min(map(len, curves))
-        ax.plot(range(1, n + 1), np.mean([c[:n] for c in curves], 0), label=m, lw=2 if m == 'ceiling' else 1.2)
-    ax.axhline(doc['weak_accuracy'], color='k', ls=':', label='weak supervisor')
-    ax.set_xlabel('epoch'); ax.set_ylabel('test accuracy'); ax.legend(fontsize=7, ncol=2)
-    ax.set_title('accuracy by epoch (mean over seeds)')
-    ax.figure.tight_layout()
-    return ax.figure
-
-# %% ../nbs/17_report.ipynb #06858f7e
-def plot_rates(doc:dict, ax=None, keys=('agreement', 'corrected', 'corrupted')):
-    "Grouped bars: agreement, corrected and corrupted rates per method, with 95% intervals."
-    ax = _ax(ax, (7, 3.5))
-    ms = list(doc['methods'])
-    w = 0.8 / len(keys)
-    for k, key in enumerate(keys):
-        for i, m in enumerate(ms):
-            st = doc['methods'][m][key]
-            ax.bar(i + k * w, st['mean'], w, yerr=_err(st), color=f'C{k}', capsize=2, label=key if i == 0 else None)
-    ax.set_xticks([i + w * (len(keys) - 1) / 2 for i in range(len(ms))], ms, rotation=30, ha='right', fontsize=8)
-    ax.set_ylim(0, 1); ax.legend(fontsize=8); ax.set_title('agreement with the weak supervisor, corrected and corrupted rates')
-    ax.figure.tight_layout()
-    return ax.figure
-
-# %% ../nbs/17_report.ipynb #27d9027b
-def plot_per_class(doc:dict, ax=None):
-    "Test accuracy of every method on every class (mean over seeds)."
-    ax = _ax(ax, (7, 3.5))
-    classes = doc.get('classes') or [str(c) for c in range(len(next(iter(doc['methods'].values()))['per_class_accuracy'][0]))]
-    for m, d in doc['methods'].items():
-        ax.plot(range(len(classes)), np.nanmean(np.array(d['per_class_accuracy'], dtype=float), 0), marker='o', ms=3, label=m)
-    ax.set_xticks(range(len(classes)), classes, rotation=30, ha='right', fontsize=8)
-    ax.set_ylabel('test accuracy'); ax.legend(fontsize=7, ncol=2); ax.set_title('per-class accuracy (mean over seeds)')
-    ax.figure.tight_layout()
-    return ax.figure
-
-# %% ../nbs/17_report.ipynb #1a2d0d9b
-def plot_pair_accuracy(doc:dict, ax=None):
-    "Pairwise accuracy of each preference strategy against the margin (from `diagnostics.pair_accuracy`)."
-    ax = _ax(ax)
-    rows = doc.get('diagnostics', {}).get('pair_accuracy', [])
-    for s in dict.fromkeys(r['strategy'] for r in rows):
-        rs = [r for r in rows if r['strategy'] == s]
-        ax.plot([r['margin'] for r in rs], [r['pair_accuracy'] for r in rs], marker='o', label=s)
-    ax.set_xlabel('margin on the weak confidence gap'); ax.set_ylabel('pairwise accuracy vs ground truth')
-    ax.legend(fontsize=8); ax.set_title('preference accuracy against margin')
-    ax.figure.tight_layout()
-    return ax.figure
-
-# %% ../nbs/17_report.ipynb #8c034689
-FIGURES = dict(pgr=plot_pgr, paired=plot_paired, accuracy_by_epoch=plot_accuracy_by_epoch, rates=plot_rates, per_class=plot_per_class,
-               pair_accuracy=plot_pair_accuracy)
-
-def save_figures(doc:dict, # a results document
-                 out:str|Path, # directory to write `<name>.png` into
-                 dpi:int=120) -> dict:
-    "Write every figure in `FIGURES` as `out/<name>.png` (figures closed afterwards); returns `{name: path}`."
-    out, paths = Path(out), {}
-    for name, plot in FIGURES.items():
-        if name == 'pair_accuracy' and not doc.get('diagnostics', {}).get('pair_accuracy'): continue
-        fig = plot(doc)
-        paths[name] = atomic_write(out/f'{name}.png', lambda f: fig.savefig(f, dpi=dpi, format='png'))
-        plt.close(fig)
-    return paths
+__all__ = ['PREFERENCE_METHODS', 'START', 'END', 'verdict', 'results_markdown', 'update_readme', 'readme_main', 'explorer']
 
 # %% ../nbs/17_report.ipynb #ef44bbb5
 PREFERENCE_METHODS = ('prefs_same_class', 'prefs_hard', 'prefs_soft', 'prefs_within', 'prefs_confdiff', 'prefs_self_harden', 'spread_prefs')

@@ -10,7 +10,7 @@ import functools, math
 from dataclasses import dataclass, field
 import torch
 from torch import Tensor
-from .data import fingerprint
+from .storage import fingerprint
 from .probes import train_probe
 from .metrics import accuracy
 

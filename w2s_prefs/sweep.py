@@ -6,28 +6,23 @@ Docs: https://w2s-prefs.github.io/w2s_prefs/sweep.html.md"""
 
 # %% ../nbs/16_sweep.ipynb #73a89811
 from __future__ import annotations
-import functools, hashlib, inspect, io, itertools, json, socket, sys, tempfile, time, traceback, types, typing
+import functools, hashlib, inspect, itertools, json, socket, sys, tempfile, time, traceback, types, typing
 from contextlib import redirect_stdout, redirect_stderr
 from pathlib import Path
 from typing import Annotated, Union
-import numpy as np
-import matplotlib.pyplot as plt
 from fastcore.script import anno_parser
-from .data import atomic_write
-from .embed import default_cache_dir
-from .metrics import mean_ci
+from .storage import atomic_write, check_writable, default_cache_dir
 from .synthetic import make_synthetic
 from . import experiment
-from .experiment import load_results, check_writable, METHODS
-from .cli import w2s_prefs_run, USER_ERRORS, _normalise
+from .results import save_results, load_results, write_table, load_sweep
+from .figures import varying, summarize, group_key, settings_label, none_to_nan, save_sweep_figures
+from .cli import w2s_prefs_run, USER_ERRORS, normalise_argv
 
 # %% auto #0
-__all__ = ['CONTROLLED', 'TRAIN_SETTINGS', 'SYNTHETIC_ALIASES', 'LINESTYLES', 'OUTPUT_FILES', 'Assignments', 'settings', 'coerce',
+__all__ = ['CONTROLLED', 'TRAIN_SETTINGS', 'SYNTHETIC_ALIASES', 'OUTPUT_FILES', 'Assignments', 'settings', 'coerce',
            'normalise_point', 'point_id', 'point_label', 'parse_assignments', 'load_config', 'expand_grid', 'run_point',
-           'point_state', 'point_error', 'point_rows', 'sweep_columns', 'settings_row', 'setting_columns',
-           'write_table', 'load_sweep', 'varying', 'summarize', 'plot_pgr_vs', 'plot_pgr_vs_weak_accuracy',
-           'plot_paired_vs_weak_soft', 'sweep_figures', 'save_sweep_figures', 'init_ray', 'run_sweep', 'finish_sweep',
-           'format_summary', 'format_points', 'w2s_prefs_sweep', 'main']
+           'point_state', 'point_error', 'point_rows', 'sweep_columns', 'settings_row', 'init_ray', 'run_sweep',
+           'finish_sweep', 'format_summary', 'format_points', 'w2s_prefs_sweep', 'main']
 
 # %% ../nbs/16_sweep.ipynb #ef854062
 CONTROLLED = ('out', 'cache_dir', 'progress', 'figures', 'workers', 'retrain')   # set by the sweep for every point
@@ -166,11 +161,11 @@ def _run_synthetic(point:dict, out:Path, cache_dir:Path):
     if s['fixed_split']: source = source.draw(s['seed'])
     res = experiment.run_experiment(source, s['methods'], seeds=list(range(s['seed'], s['seed'] + s['n_seeds'])), epochs=s['n_epochs'],
                                     batch_size=s['batch_size'], device=s['device'], workers=1, progress=False, run_cache=cache_dir/'runs')
-    experiment.save_results(res, out)
+    save_results(res, out)
 
 def run_point(point:dict, # a normalised point (see `normalise_point`)
               out:str|Path, # the point's directory
-              cache_dir:str|Path|None=None, # embeddings and finished runs (default `embed.default_cache_dir()`)
+              cache_dir:str|Path|None=None, # embeddings and finished runs (default `storage.default_cache_dir()`)
              ):
     "Run one point in this process and write its `results.json` and `runs.csv` to `out`; errors propagate."
     out, cache_dir = Path(out), Path(cache_dir or default_cache_dir()).expanduser()
@@ -220,148 +215,6 @@ def settings_row(point:dict, columns:list) -> dict:
     d = settings(point.get('data') or 'fashion_mnist')
     return {c: _cell(point[c] if c in point else d.get(c)) for c in columns}
 
-def setting_columns(rows:list) -> list:
-    "The setting columns of sweep table rows: those between `point_id` and `method`."
-    ks = list(rows[0]) if rows else []
-    return ks[ks.index('point_id') + 1:ks.index('method')] if ks else []
-
-# %% ../nbs/16_sweep.ipynb #448b564f
-def write_table(rows:list, out:str|Path) -> dict:
-    "Write the sweep table as `out/sweep.csv` and `out/sweep.parquet` (atomically); returns the paths."
-    import csv, pyarrow as pa, pyarrow.parquet as pq
-    out = Path(out)
-    cols = list(dict.fromkeys(k for r in rows for k in r))
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, cols, restval='')
-    w.writeheader(); w.writerows(rows)
-    paths = dict(csv=atomic_write(out/'sweep.csv', lambda f: f.write(buf.getvalue().encode())))
-    table = pa.Table.from_pylist([{c: r.get(c) for c in cols} for r in rows]) if rows else pa.table({})
-    paths['parquet'] = atomic_write(out/'sweep.parquet', lambda f: pq.write_table(table, f))
-    return paths
-
-def load_sweep(path:str|Path) -> list:
-    "The rows of a sweep table (`sweep.parquet` in the sweep directory `path`, or the file itself), as dicts."
-    import pyarrow.parquet as pq
-    p = Path(path).expanduser()
-    if p.is_dir(): p = p/'sweep.parquet'
-    if not p.exists(): raise FileNotFoundError(f"no sweep table at {p}; run `w2s-prefs-sweep --out {p.parent}` first")
-    return pq.read_table(p).to_pylist()
-
-# %% ../nbs/16_sweep.ipynb #765138b5
-def _color(m:str) -> str:
-    "One colour per method, the same in every figure."
-    names = list(METHODS)
-    return f"C{names.index(m) % 10}" if m in names else f"C{int(hashlib.md5(m.encode()).hexdigest(), 16) % 10}"
-
-LINESTYLES = ('-', '--', ':', '-.')
-
-def _key(v): return json.dumps(v) if isinstance(v, (list, dict)) else v
-
-def varying(rows:list, exclude:tuple=()) -> list:
-    "Setting columns whose value differs between rows."
-    return [c for c in setting_columns(rows) if c not in exclude and len({_key(r[c]) for r in rows}) > 1]
-
-def summarize(rows:list, # sweep table rows
-              by:list, # columns to group by
-              value:str='pgr', # the per-seed column to summarise
-             ) -> list:
-    "`dict(**group, mean, lo, hi, n)` of `value` over the rows of each group (missing values skipped), groups in order of appearance."
-    groups = {}
-    for r in rows:
-        if r.get(value) is None: continue
-        groups.setdefault(tuple(_key(r[b]) for b in by), ([r[b] for b in by], []))[1].append(r[value])
-    return [dict(zip(by, g), **mean_ci(v)) for g, v in groups.values()]
-
-def _students(rows): return [m for m in dict.fromkeys(r['method'] for r in rows) if m != 'ceiling']
-
-def _label(d:dict, cols:list) -> str: return ', '.join(f"{c}={d[c]}" for c in cols)
-
-def _nan(v): return np.nan if v is None else v
-
-# %% ../nbs/16_sweep.ipynb #dd1ab83f
-def plot_pgr_vs(rows:list, # sweep table rows
-                x:str='n_train', # the swept setting on the x axis
-                ax=None):
-    "PGR (mean and 95% interval over seeds) of every method against the setting `x`; one line style per combination of the other swept settings."
-    if ax is None: _, ax = plt.subplots(figsize=(6.5, 3.8))
-    others = varying(rows, exclude=(x,))
-    stats = summarize([r for r in rows if r['method'] != 'ceiling'], others + ['method', x])
-    combos = list(dict.fromkeys(tuple(_key(s[c]) for c in others) for s in stats))
-    for m in _students(rows):
-        for j, combo in enumerate(combos):
-            st = sorted((s for s in stats if s['method'] == m and tuple(_key(s[c]) for c in others) == combo), key=lambda s: s[x])
-            if not st: continue
-            xs = [s[x] for s in st]
-            ax.plot(xs, [s['mean'] for s in st], marker='o', ms=4, color=_color(m), ls=LINESTYLES[j % len(LINESTYLES)],
-                    label=m + (f" ({_label(st[0], others)})" if others else ''))
-            ax.fill_between(xs, [_nan(s['lo']) for s in st], [_nan(s['hi']) for s in st], color=_color(m), alpha=.12, lw=0)
-    xs = sorted({r[x] for r in rows if r[x] is not None})
-    if xs and min(xs) > 0 and max(xs) / min(xs) >= 4:
-        ax.set_xscale('log'); ax.set_xticks(xs, [str(v) for v in xs]); ax.minorticks_off()
-    ax.axhline(0, color='k', lw=.8)
-    ax.set_xlabel(x); ax.set_ylabel('PGR (0 = weak, 1 = ceiling)')
-    ax.set_title(f'PGR against {x} (mean and 95% interval over seeds)', fontsize=10)
-    ax.legend(fontsize=7, ncol=2 if len(ax.lines) > 6 else 1)
-    ax.figure.tight_layout()
-    return ax.figure
-
-def plot_pgr_vs_weak_accuracy(rows:list, ax=None):
-    "Every point and method: PGR (mean, 95% interval over seeds) against the weak supervisor's accuracy in that point."
-    if ax is None: _, ax = plt.subplots(figsize=(6.5, 3.8))
-    weak = {s['point_id']: s['mean'] for s in summarize(rows, ['point_id'], 'weak_accuracy')}
-    for m in _students(rows):
-        st = summarize([r for r in rows if r['method'] == m], ['point_id'])
-        xs, ys = [weak.get(s['point_id'], np.nan) for s in st], [s['mean'] for s in st]
-        err = [[y - _nan(s['lo']) for y, s in zip(ys, st)], [_nan(s['hi']) - y for y, s in zip(ys, st)]]
-        ax.errorbar(xs, ys, yerr=err, fmt='o', ms=4, capsize=2, color=_color(m), label=m)
-    ax.axhline(0, color='k', lw=.8)
-    ax.set_xlabel("weak supervisor's test accuracy (mean over seeds)"); ax.set_ylabel('PGR')
-    ax.set_title("PGR against the weak supervisor's accuracy, one marker per point and method", fontsize=10)
-    ax.legend(fontsize=7)
-    ax.figure.tight_layout()
-    return ax.figure
-
-def plot_paired_vs_weak_soft(rows:list, ax=None):
-    "Paired difference `pgr - pgr(weak_soft)` (same point and seed) of every method, mean and 95% interval, per group of swept settings."
-    others = varying(rows)
-    ms = [m for m in _students(rows) if m != 'weak_soft']
-    stats = summarize([r for r in rows if r['method'] in ms], others + ['method'], 'pgr_minus_weak_soft')
-    groups = list(dict.fromkeys(tuple(_key(s[c]) for c in others) for s in stats))
-    if ax is None: _, ax = plt.subplots(figsize=(6.5, min(14, 1.4 + .22 * max(1, len(groups)) * max(1, len(ms)))))
-    h = .8 / max(1, len(ms))
-    for k, m in enumerate(ms):
-        st = {tuple(_key(s[c]) for c in others): s for s in stats if s['method'] == m}
-        ys = [g + (k - (len(ms) - 1) / 2) * h for g, combo in enumerate(groups) if combo in st]
-        ss = [st[combo] for combo in groups if combo in st]
-        ax.errorbar([s['mean'] for s in ss], ys, xerr=[[s['mean'] - _nan(s['lo']) for s in ss], [_nan(s['hi']) - s['mean'] for s in ss]],
-                    fmt='o', ms=4, capsize=2, color=_color(m), label=m)
-    ax.set_yticks(range(len(groups)), [_label(dict(zip(others, g)), others) or 'all points' for g in groups], fontsize=8)
-    ax.invert_yaxis(); ax.axvline(0, color='k', lw=.8)
-    ax.set_xlabel('PGR minus PGR of weak_soft, paired by point and seed')
-    ax.set_title('Paired difference against weak_soft (mean and 95% interval over seeds)', fontsize=10)
-    if ms: ax.legend(fontsize=7)
-    ax.figure.tight_layout()
-    return ax.figure
-
-# %% ../nbs/16_sweep.ipynb #ede109da
-def _numeric(rows, c): return all(isinstance(r[c], (int, float)) and not isinstance(r[c], bool) for r in rows)
-
-def sweep_figures(rows:list) -> dict:
-    "`{name: plot}` of the figures a sweep's rows support: PGR against each swept numeric setting, against the weak accuracy, paired."
-    figs = {f'pgr_vs_{c}': functools.partial(plot_pgr_vs, x=c) for c in varying(rows) if _numeric(rows, c)}
-    if _students(rows): figs['pgr_vs_weak_accuracy'] = plot_pgr_vs_weak_accuracy
-    if any(r['method'] == 'weak_soft' for r in rows) and len(_students(rows)) > 1: figs['paired_vs_weak_soft'] = plot_paired_vs_weak_soft
-    return figs
-
-def save_sweep_figures(rows:list, out:str|Path, dpi:int=110) -> dict:
-    "Write every figure of `sweep_figures` as `out/<name>.png` (figures closed afterwards); returns `{name: path}`."
-    paths = {}
-    for name, plot in sweep_figures(rows).items():
-        fig = plot(rows)
-        paths[name] = atomic_write(Path(out)/f'{name}.png', lambda f: fig.savefig(f, dpi=dpi, format='png'))
-        plt.close(fig)
-    return paths
-
 # %% ../nbs/16_sweep.ipynb #6bda24c1
 def init_ray(address:str|None=None, # a running cluster (`auto`, `HOST:PORT`, `ray://HOST:PORT`); None: start a local instance
              num_cpus:int|None=None, # CPUs of a local instance (default: all)
@@ -404,7 +257,7 @@ def _write_if_changed(path:Path, data:bytes):
 
 def run_sweep(points:list, # points (dicts of settings; see `expand_grid`)
               out:str|Path='runs/sweep', # the sweep directory
-              cache_dir:str|Path|None=None, # embeddings and finished runs (default `embed.default_cache_dir()`; shared on a cluster)
+              cache_dir:str|Path|None=None, # embeddings and finished runs (default `storage.default_cache_dir()`; shared on a cluster)
               address:str|None=None, # Ray cluster to join (None: start a local instance)
               num_cpus:int|None=None, # CPUs of the local instance (default: all)
               cpus_per_point:float=1, # CPUs each point's task declares
@@ -497,10 +350,10 @@ def format_points(rows:list) -> str:
     "Plain-text table: PGR and the paired difference against weak_soft per swept configuration and method (mean [95% interval])."
     others = varying(rows)
     pgr = summarize([r for r in rows if r['method'] != 'ceiling'], others + ['method'])
-    diff = {tuple(_key(s[c]) for c in others + ['method']): s for s in summarize(rows, others + ['method'], 'pgr_minus_weak_soft')}
-    ci = lambda s: f"{s['mean']:+.3f} [{_nan(s['lo']):+.3f}, {_nan(s['hi']):+.3f}]"
-    table = [[_label(s, others) or 'all', s['method'], str(s['n']), ci(s),
-              ci(diff[k]) if (k := tuple(_key(s[c]) for c in others + ['method'])) in diff and s['method'] != 'weak_soft' else '']
+    diff = {tuple(group_key(s[c]) for c in others + ['method']): s for s in summarize(rows, others + ['method'], 'pgr_minus_weak_soft')}
+    ci = lambda s: f"{s['mean']:+.3f} [{none_to_nan(s['lo']):+.3f}, {none_to_nan(s['hi']):+.3f}]"
+    table = [[settings_label(s, others) or 'all', s['method'], str(s['n']), ci(s),
+              ci(diff[k]) if (k := tuple(group_key(s[c]) for c in others + ['method'])) in diff and s['method'] != 'weak_soft' else '']
              for s in pgr]
     head = ['setting', 'method', 'seeds', 'PGR', 'PGR - weak_soft (paired)']
     w = [max(len(str(x)) for x in col) for col in zip(head, *table)]
@@ -522,8 +375,8 @@ def w2s_prefs_sweep(
     gpus_per_point:float=1, # GPUs each point with device=cuda declares (a fraction packs several points on one GPU)
     retry_failed:bool=False, # run points that failed in an earlier sweep again
     dry_run:bool=False, # list the points and their state, run nothing
-    figures:bool=True, # write the figures
-    progress:bool=True, # progress bar over points
+    figures:Annotated[bool, dict(help="don't write the PNG figures")]=True, # write the PNG figures
+    progress:Annotated[bool, dict(help='hide the progress bars')]=True, # show progress bars
 ):
     "Run a grid of w2s-prefs configurations as tasks on Ray; write one table (CSV, Parquet), figures and a summary to --out."
     cfg = load_config(config) if config else dict(grid={}, set={}, points=[])
@@ -544,7 +397,7 @@ def w2s_prefs_sweep(
 def main(argv:list|None=None):
     "Entry point of the `w2s-prefs-sweep` console script (and of `python -m w2s_prefs.sweep`)."
     p = anno_parser(w2s_prefs_sweep, prog='w2s-prefs-sweep')
-    args = vars(p.parse_args(_normalise(sys.argv[1:] if argv is None else list(argv))))
+    args = vars(p.parse_args(normalise_argv(sys.argv[1:] if argv is None else list(argv))))
     for k in ('pdb', 'xtra'): args.pop(k, None)
     try: summary = w2s_prefs_sweep(**args)
     except USER_ERRORS as e:

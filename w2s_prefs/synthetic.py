@@ -9,7 +9,7 @@ Docs: https://w2s-prefs.github.io/w2s_prefs/synthetic.html.md"""
 from __future__ import annotations
 import math
 from dataclasses import dataclass, field
-import torch, torch.nn.functional as F
+import torch
 from torch import Tensor
 from .probes import train_probe, LinearProbe
 from .metrics import accuracy
