@@ -14,9 +14,9 @@ from .storage import atomic_write
 from .metrics import mean_ci
 
 # %% auto #0
-__all__ = ['FIGURES', 'LINESTYLES', 'plot_pgr', 'plot_paired', 'plot_accuracy_by_epoch', 'plot_rates', 'plot_per_class',
-           'plot_pair_accuracy', 'save_figures', 'setting_columns', 'method_colors', 'group_key', 'varying',
-           'summarize', 'settings_label', 'none_to_nan', 'plot_pgr_vs', 'plot_pgr_vs_weak_accuracy',
+__all__ = ['FIGURES', 'LINESTYLES', 'plot_pgr', 'plot_paired', 'plot_accuracy_by_epoch', 'plot_rates', 'plot_corrected_corrupted',
+           'plot_per_class', 'plot_pair_accuracy', 'save_figures', 'setting_columns', 'method_colors', 'group_key',
+           'varying', 'summarize', 'settings_label', 'none_to_nan', 'plot_pgr_vs', 'plot_pgr_vs_weak_accuracy',
            'plot_paired_vs_weak_soft', 'sweep_figures', 'save_sweep_figures']
 
 # %% ../nbs/14_figures.ipynb #3b354c0c
@@ -96,6 +96,24 @@ def plot_rates(doc:dict, ax=None, keys=('agreement', 'corrected', 'corrupted')):
     ax.figure.tight_layout()
     return ax.figure
 
+# %% ../nbs/14_figures.ipynb #0029b1ec
+def plot_corrected_corrupted(doc:dict, ax=None):
+    "Corrected against corrupted rate of every method (mean, 95% intervals), with the lines of PGR 0 (weak supervisor) and PGR 1 (ceiling)."
+    ax = _ax(ax, (6, 4.2))
+    w, M = doc['weak_accuracy'], doc['methods']
+    for i, m in enumerate(M):
+        r, c = M[m]['corrupted'], M[m]['corrected']
+        ax.errorbar(r['mean'], c['mean'], xerr=np.array(_err(r)), yerr=np.array(_err(c)), fmt='osD^v<>'[i % 7], ms=5, capsize=2,
+                    color=plt.cm.tab20(i % 20), label=m)
+    rs = np.linspace(0, max(M[m]['corrupted']['mean'] for m in M) * 1.1 + .01, 50)
+    gain = lambda acc: (acc - w) / (1 - w)   # c = r w / (1 - w) + (acc - w) / (1 - w) on the line of accuracy `acc`
+    for acc, ls, lab in ((w, ':', 'PGR 0 (weak supervisor)'), (doc['strong_accuracy'], '--', 'PGR 1 (ceiling)')):
+        ax.plot(rs, rs * w / (1 - w) + gain(acc), 'k', ls=ls, lw=1, label=lab)
+    ax.set_xlabel('corrupted: weak label right, student wrong'); ax.set_ylabel('corrected: weak label wrong, student right')
+    ax.set_title('where the students depart from the weak labels (test set)', fontsize=10)
+    ax.legend(fontsize=6, ncol=2); ax.figure.tight_layout()
+    return ax.figure
+
 # %% ../nbs/14_figures.ipynb #27d9027b
 def plot_per_class(doc:dict, ax=None):
     "Test accuracy of every method on every class (mean over seeds)."
@@ -122,7 +140,7 @@ def plot_pair_accuracy(doc:dict, ax=None):
     return ax.figure
 
 # %% ../nbs/14_figures.ipynb #8c034689
-FIGURES = dict(pgr=plot_pgr, paired=plot_paired, accuracy_by_epoch=plot_accuracy_by_epoch, rates=plot_rates, per_class=plot_per_class,
+FIGURES = dict(pgr=plot_pgr, paired=plot_paired, accuracy_by_epoch=plot_accuracy_by_epoch, rates=plot_rates, corrected_corrupted=plot_corrected_corrupted, per_class=plot_per_class,
                pair_accuracy=plot_pair_accuracy)
 
 def save_figures(doc:dict, # a results document

@@ -62,6 +62,10 @@ def results_markdown(doc:dict, figure:str='docs/pgr.png') -> str:
                        f"{'met' if vs_soft['lo'] is not None and vs_soft['lo'] > 0 else 'missed'}; its mean against `aux_conf` at or above zero: "
                        f"{'met' if vs_aux['mean'] >= 0 else 'missed'}; best method's PGR >= 0.45: "
                        f"{'met' if M[best]['pgr']['mean'] >= .45 else 'missed'} ({M[best]['pgr']['mean']:.3f}).")
+    order = sorted(students, key=lambda m: -(M[m]['pgr']['mean'] if M[m]['pgr']['mean'] is not None else -1e9))
+    say.append("- Where the students depart from the weak labels (test set; corrected = share of the weak supervisor's errors the student "
+               "gets right, corrupted = share of its correct labels the student gets wrong), by PGR: "
+               + ', '.join(f"`{m}` {M[m]['corrected']['mean']:.3f} / {M[m]['corrupted']['mean']:.3f}" for m in order) + '.')
     if 'oracle_pgr' in M[best]:
         cost = {m: M[m]['pgr']['mean'] - M[m]['oracle_pgr']['mean'] for m in students if M[m].get('oracle_pgr', {}).get('mean') is not None}
         worst = min(cost, key=cost.get) if cost else None
