@@ -14,10 +14,10 @@ from .storage import atomic_write
 from .metrics import mean_ci
 
 # %% auto #0
-__all__ = ['FIGURES', 'LINESTYLES', 'plot_pgr', 'plot_paired', 'plot_accuracy_by_epoch', 'plot_rates', 'plot_corrected_corrupted',
-           'plot_per_class', 'plot_pair_accuracy', 'save_figures', 'setting_columns', 'method_colors', 'group_key',
-           'varying', 'summarize', 'settings_label', 'none_to_nan', 'plot_pgr_vs', 'plot_pgr_vs_weak_accuracy',
-           'plot_paired_vs_weak_soft', 'sweep_figures', 'save_sweep_figures']
+__all__ = ['FIGURES', 'PGR_FLOOR', 'LINESTYLES', 'plot_pgr', 'plot_paired', 'plot_accuracy_by_epoch', 'plot_rates',
+           'plot_corrected_corrupted', 'plot_per_class', 'plot_pair_accuracy', 'save_figures', 'setting_columns',
+           'method_colors', 'group_key', 'varying', 'summarize', 'settings_label', 'none_to_nan', 'plot_pgr_vs',
+           'plot_pgr_vs_weak_accuracy', 'plot_paired_vs_weak_soft', 'sweep_figures', 'save_sweep_figures']
 
 # %% ../nbs/14_figures.ipynb #3b354c0c
 def _ax(ax, figsize=(6, 3.5)):
@@ -163,7 +163,9 @@ def setting_columns(rows:list) -> list:
 
 def method_colors(rows:list) -> dict:
     "One colour per method of `rows`, in order of appearance: the same in every figure of the same rows."
-    return {m: f"C{i % 10}" for i, m in enumerate(dict.fromkeys(r['method'] for r in rows))}
+    return {m: plt.cm.tab20(i % 20) for i, m in enumerate(dict.fromkeys(r['method'] for r in rows))}
+
+PGR_FLOOR = -1.   # PGR axes stop here: a method far below the weak supervisor would squash every other line
 
 LINESTYLES = ('-', '--', ':', '-.')
 
@@ -201,7 +203,7 @@ def plot_pgr_vs(rows:list, # sweep table rows
                 x:str='n_train', # the swept setting on the x axis
                 ax=None):
     "PGR (mean and 95% interval over seeds) of every method against the setting `x`; one line style per combination of the other swept settings."
-    if ax is None: _, ax = plt.subplots(figsize=(6.5, 3.8))
+    if ax is None: _, ax = plt.subplots(figsize=(9, 4))
     colors = method_colors(rows)
     others = varying(rows, exclude=(x,))
     stats = summarize([r for r in rows if r['method'] != 'ceiling'], others + ['method', x])
@@ -210,17 +212,19 @@ def plot_pgr_vs(rows:list, # sweep table rows
         for j, combo in enumerate(combos):
             st = sorted((s for s in stats if s['method'] == m and tuple(group_key(s[c]) for c in others) == combo), key=lambda s: s[x])
             if not st: continue
-            xs = [s[x] for s in st]
+            xs, off = [s[x] for s in st], min(s['mean'] for s in st) < PGR_FLOOR
             ax.plot(xs, [s['mean'] for s in st], marker='o', ms=4, color=colors[m], ls=LINESTYLES[j % len(LINESTYLES)],
-                    label=m + (f" ({settings_label(st[0], others)})" if others else ''))
-            ax.fill_between(xs, [none_to_nan(s['lo']) for s in st], [none_to_nan(s['hi']) for s in st], color=colors[m], alpha=.12, lw=0)
+                    label=m + (f" ({settings_label(st[0], others)})" if others else '') + (' (partly below the axis)' if off else ''))
+            ax.fill_between(xs, [none_to_nan(s['lo']) for s in st], [none_to_nan(s['hi']) for s in st], color=colors[m], alpha=.12 if len(_sweep_students(rows)) <= 4 else .05, lw=0)
     xs = sorted({r[x] for r in rows if r[x] is not None})
     if xs and min(xs) > 0 and max(xs) / min(xs) >= 4:
         ax.set_xscale('log'); ax.set_xticks(xs, [str(v) for v in xs]); ax.minorticks_off()
     ax.axhline(0, color='k', lw=.8)
+    if min(s['mean'] for s in stats) < PGR_FLOOR: ax.set_ylim(bottom=PGR_FLOOR)
     ax.set_xlabel(x); ax.set_ylabel('PGR (0 = weak, 1 = ceiling)')
     ax.set_title(f'PGR against {x} (mean and 95% interval over seeds)', fontsize=10)
-    ax.legend(fontsize=7, ncol=2 if len(ax.lines) > 6 else 1)
+    if len(ax.lines) > 6: ax.legend(fontsize=7, loc='center left', bbox_to_anchor=(1.01, .5))   # many methods: beside the axes
+    else: ax.legend(fontsize=7)
     ax.figure.tight_layout()
     return ax.figure
 
