@@ -1,13 +1,14 @@
 #!/usr/bin/env python
 """Re-execute notebooks in place and keep their outputs (figures, tables), so GitHub and the docs show them.
 
-    W2S_PREFS_RESULTS=runs/default python tools/run_nbs.py nbs/10_report.ipynb nbs/08_experiment.ipynb
+    W2S_PREFS_RESULTS=runs/default python tools/run_nbs.py nbs/17_report.ipynb nbs/13_experiment.ipynb
 
 Each notebook runs exactly as `nbdev-test` runs it (nbdev's own executor, in its folder, cells flagged with
 `tst_flags` such as `slow` skipped unless given with --flags), in a fresh process, with this checkout's `w2s_prefs`
 imported first; on success its outputs are written back and the file is passed through `nbdev-clean`, so
-`nbdev-clean` afterwards changes nothing. A notebook that fails is left as it was. `W2S_PREFS_RESULTS`, when set to
-a relative path, is taken relative to the current folder (nbdev runs notebooks inside nbs/).
+`nbdev-clean` afterwards changes nothing. A notebook that fails is left as it was. `W2S_PREFS_RESULTS`,
+`W2S_PREFS_TEXT_RESULTS` and `W2S_PREFS_SWEEP`, when set to relative paths, are taken relative to the current folder
+(nbdev runs notebooks inside nbs/).
 """
 from __future__ import annotations
 
@@ -46,8 +47,8 @@ def main():
     p.add_argument('--_one', action='store_true', help=argparse.SUPPRESS)
     a = p.parse_args()
     if a._one: return run_one(Path(a.notebooks[0]).resolve(), a.flags, a.cell_timeout)
-    if os.environ.get('W2S_PREFS_RESULTS'):
-        os.environ['W2S_PREFS_RESULTS'] = str(Path(os.environ['W2S_PREFS_RESULTS']).resolve())
+    for var in ('W2S_PREFS_RESULTS', 'W2S_PREFS_TEXT_RESULTS', 'W2S_PREFS_SWEEP'):   # nbdev runs notebooks inside nbs/
+        if os.environ.get(var): os.environ[var] = str(Path(os.environ[var]).resolve())
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT)] + [x for x in [os.environ.get('PYTHONPATH')] if x]))
     if not a.cell_timeout:
         sys.path.insert(0, str(ROOT))
