@@ -4,9 +4,10 @@
    argmax, materialising the 2048-d difference vector `x_i - x_j` of every pair, more confident first)
    against `w2s_prefs.prefs.same_class_prefs` / `cross_class_prefs` (index pairs only). Time and peak
    memory, each measured in a fresh subprocess (peak RSS, see `peak_rss_delta`).
-2. Probe training: one method's 20 fits (4 configurations x 5 seeds, n=3200, d=1280) trained by the previous per-fit
-   trainer (cross-entropy), by `probes.train_heads` one head at a time, and by `train_heads` with all heads stacked,
-   for cross-entropy, balanced aux_conf and the within-example preference loss; on the CPU and on CUDA when available.
+2. Probe training: A, one naive method's fits as the offline default trains them (4 configurations x 5 seeds for selection,
+   then 5 final fits; d=1280, 20 epochs) by the previous per-fit trainer (a faithful copy, `legacy_fit`) and by
+   `probes.train_heads` with the heads stacked; B, `train_heads` one head at a time against all heads stacked for
+   cross-entropy, balanced aux_conf and the within-example preference loss; on the CPU and on CUDA when available.
 3. Embedding extraction: `embed.embed` (and `models.extract`) against the bare forward pass of the strong
    model on the same pre-transformed Fashion-MNIST images.
 4. End to end: the `w2s-prefs` CLI run three times in a subprocess: cold cache, cached rerun (embeddings and
@@ -168,54 +169,86 @@ def _raw(r:dict, **kw) -> dict: return dict(raw={**kw, **r})
 
 # ------------------------------------------------------------------------------ 2. probe training
 
-def legacy_fit(x, t, lr, seed, epochs, bs=100):
-    "The per-fit trainer this package used before the batched one (torch.optim.Adam + LambdaLR, one Python loop per fit, one thread)."
+def legacy_fit(x, t, lr, wd, seed, epochs, bs=100):
+    """The per-fit trainer this package used before the batched one (commit cd316c0's `train_probe`, cross-entropy, Adam): one
+    `LinearProbe`, `torch.optim.Adam` with a `LambdaLR` cosine schedule, the L2 penalty added to the loss, the epoch's training loss
+    accumulated, one Python loop per fit, one thread on the CPU (its 'auto' setting for these sizes)."""
     from w2s_prefs.probes import LinearProbe, soft_cross_entropy, cosine_factor, cpu_threads
     with cpu_threads(1 if x.device.type == 'cpu' else None):
         g = torch.Generator().manual_seed(seed)
         probe = LinearProbe.from_data(x, t.shape[1], seed=g)
-        xs, head = (x - probe.mean) / probe.std, probe.linear
+        xs, head, history = (x - probe.mean) / probe.std, probe.linear, []
         opt = torch.optim.Adam(probe.parameters(), lr=lr)
         total = epochs * -(-len(x) // bs)
         sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: cosine_factor(s, total))
-        for _ in range(epochs):
+        for epoch in range(epochs):
             perm = torch.randperm(len(x), generator=g).to(x.device)
+            tot = torch.zeros((), device=x.device)
             for i in range(0, len(x), bs):
                 idx = perm[i:i + bs]
                 l = soft_cross_entropy(head(xs.index_select(0, idx)), t.index_select(0, idx))
-                opt.zero_grad(); l.backward(); opt.step(); sched.step()
-    return probe
+                l2 = 0.5 * wd * head.weight.pow(2).sum() if wd else 0.
+                opt.zero_grad(); (l + l2).backward(); opt.step(); sched.step()
+                tot += l.detach() * len(idx)
+            history.append(dict(epoch=epoch, train_loss=tot.item() / len(x)))
+    return probe.eval(), history
+
+GRID = [dict(lr=a, weight_decay=b) for a in (1e-3, 1e-2) for b in (0., 1e-2)]   # the naive methods' grid in the offline default
 
 def bench_training(cfg) -> list[dict]:
-    "One method's heads (4 configurations x 5 seeds = 20, as in the offline default's selection) trained per fit and batched."
+    """A: one naive method's fits as the offline default's `--retrain` trains them: selection (4 configurations x 5 seeds on 80% of
+    each seed's pool) and the final fits (the chosen configuration on each seed's whole pool), previous per-fit trainer against
+    `train_heads` (two calls, as `experiment.fit_method` makes them); on the CPU one thread, as in each of the CLI's training processes
+    (one per core). B: the other losses, `train_heads` one head at a time against all heads stacked."""
     from w2s_prefs.probes import train_heads
     import w2s_prefs.pref_probe   # registers the preference losses
-    n, d, ep, H = cfg.train_n, 1280, cfg.train_epochs, cfg.train_heads
+    n_pool, d, ep, S = cfg.train_n, 1280, cfg.train_epochs, cfg.train_seeds
+    n_fit = int(round(.8 * n_pool))
     devices = ['cpu'] + (['cuda'] if torch.cuda.is_available() else [])
     rows = []
     for dev in devices:
         sync = torch.cuda.synchronize if dev == 'cuda' else (lambda: None)
-        x = torch.stack([features(n, d, seed=s) for s in range(5)]).to(dev)
-        t = torch.stack([weak_probs(n, seed=s) for s in range(5)]).to(dev)
-        heads = [dict(lr=lr, weight_decay=wd, seed=h // 4, data=h // 4 % 5, aux_max=.5, within=.5)
-                 for h, (lr, wd) in zip(range(H), [(a, b) for _ in range(H) for a in (1e-3, 1e-2) for b in (0., 1e-2)])]
-        train_heads(x[:1, :200], t[:1, :200], heads[:2], epochs=1); sync()   # warm-up
-        s_legacy = best_time(lambda: [legacy_fit(x[h['data']], t[h['data']], h['lr'], h['seed'], ep) for h in heads], 1, sync)
-        rows.append(dict(section='2 train', case=f'{dev} ce: previous per-fit trainer, {H} fits one after another (n={n}, d={d}, {ep} ep)',
-                         time_s=s_legacy, rate=fmt_rate(H * n * ep / s_legacy, 'ex'), raw=dict(device=dev, case='legacy', heads=H, seconds=s_legacy)))
+        threads = 1 if dev == 'cpu' else None
+        pool = torch.stack([features(n_pool, d, seed=s) for s in range(S)]).to(dev)
+        soft = torch.stack([weak_probs(n_pool, seed=s) for s in range(S)]).to(dev)
+        x, t = pool[:, :n_fit], soft[:, :n_fit]
+        sel = [dict(c, seed=s, data=s) for s in range(S) for c in GRID]
+        final = [dict(GRID[s % len(GRID)], seed=s, data=s) for s in range(S)]
+        fits = [(x, h) for h in sel] + [(pool, h) for h in final]
+        train_heads(x[:1, :200], t[:1, :200], sel[:2], epochs=1); sync()   # warm-up
+        def legacy(): return [legacy_fit(xx[h['data']], (soft if xx is pool else t)[h['data']], h['lr'], h['weight_decay'], h['seed'], ep)
+                              for xx, h in fits]
+        def stacked(): return (train_heads(x, t, sel, epochs=ep, threads=threads), train_heads(pool, soft, final, epochs=ep, threads=threads))
+        times = dict(legacy=[], stacked=[])
+        for _ in range(cfg.reps_train):   # interleaved, best of each: fair under a varying background load
+            times['legacy'].append(best_time(legacy, 1, sync)); times['stacked'].append(best_time(stacked, 1, sync))
+        s_legacy, s_stacked = min(times['legacy']), min(times['stacked'])
+        same = (legacy_fit(x[0], t[0], sel[0]['lr'], sel[0]['weight_decay'], sel[0]['seed'], ep)[0].linear.weight.T
+                - stacked()[0][0].probe(0).linear.weight.T).abs().max().item()   # the same fit: equal up to float rounding
+        n_ex = (len(sel) * n_fit + len(final) * n_pool) * ep
+        what = f'{len(sel)} selection fits (n={n_fit}) + {len(final)} final fits (n={n_pool}), d={d}, {ep} ep'
+        rows.append(dict(section='2 train', case=f'{dev} A ce: previous per-fit trainer, {len(fits)} fits one after another ({what})',
+                         time_s=s_legacy, rate=fmt_rate(n_ex / s_legacy, 'ex'), raw=dict(device=dev, case='legacy', fits=len(fits), seconds=times['legacy'])))
+        ratio = s_legacy / s_stacked
+        rows.append(dict(section='2 train', case=f'{dev} A ce: train_heads, {len(sel)} + {len(final)} heads stacked (2 calls)',
+                         time_s=s_stacked, rate=fmt_rate(n_ex / s_stacked, 'ex'), ratio=ratio,
+                         target=f'>=3x {verdict(ratio >= 3)}, aim 5x (vs previous trainer)',
+                         raw=dict(device=dev, case='stacked', heads=len(fits), seconds=times['stacked'], speedup=ratio, max_abs_weight_diff=same)))
+        rows.append(dict(section='2 train', case=f'{dev} A check: first head, previous trainer vs stacked, max |weight difference| {same:.1e}'))
+        e2 = cfg.train_epochs_b
+        heads = [dict(h, aux_max=.5, within=.5) for h in sel]
         for loss in ('ce', 'aux_conf_balanced', 'prefs_within'):
-            per_fit = best_time(lambda: [train_heads(x[h['data']], t[h['data']], [dict(h, data=0)], loss=loss, epochs=ep) for h in heads], 1, sync)
-            batched = best_time(lambda: train_heads(x, t, heads, loss=loss, epochs=ep), cfg.reps_train, sync)
-            rows.append(dict(section='2 train', case=f'{dev} {loss}: train_heads one head at a time ({H} calls)', time_s=per_fit,
-                             rate=fmt_rate(H * n * ep / per_fit, 'ex'), raw=dict(device=dev, loss=loss, case='per_fit', heads=H, seconds=per_fit)))
-            ref = s_legacy if loss == 'ce' else per_fit
-            rows.append(dict(section='2 train', case=f'{dev} {loss}: train_heads, all {H} heads stacked', time_s=batched,
-                             rate=fmt_rate(H * n * ep / batched, 'ex'), ratio=ref / batched,
-                             target=(f'>=3x {verdict(ref / batched >= 3)} (vs previous trainer)' if loss == 'ce' else 'vs one head at a time'),
-                             raw=dict(device=dev, loss=loss, case='batched', heads=H, seconds=batched, speedup=ref / batched,
-                                      speedup_vs_one_head=per_fit / batched)))
+            per_fit = best_time(lambda: [train_heads(x[h['data']], t[h['data']], [dict(h, data=0)], loss=loss, epochs=e2, threads=threads)
+                                         for h in heads], 1, sync)
+            batched = best_time(lambda: train_heads(x, t, heads, loss=loss, epochs=e2, threads=threads), 1, sync)
+            rows.append(dict(section='2 train', case=f'{dev} B {loss}: train_heads one head at a time ({len(heads)} calls, n={n_fit}, {e2} ep)',
+                             time_s=per_fit, rate=fmt_rate(len(heads) * n_fit * e2 / per_fit, 'ex'),
+                             raw=dict(device=dev, loss=loss, case='per_head', heads=len(heads), seconds=per_fit)))
+            rows.append(dict(section='2 train', case=f'{dev} B {loss}: train_heads, all {len(heads)} heads stacked', time_s=batched,
+                             rate=fmt_rate(len(heads) * n_fit * e2 / batched, 'ex'), ratio=per_fit / batched, target='vs one head at a time',
+                             raw=dict(device=dev, loss=loss, case='batched', heads=len(heads), seconds=batched, speedup=per_fit / batched)))
     if 'cuda' not in devices:
-        rows.append(dict(section='2 train', case='cuda: torch.cuda.is_available() is False, GPU rows skipped'))
+        rows.append(dict(section='2 train', case='cuda: torch.cuda.is_available() is False (no GPU lent), GPU rows skipped'))
     return rows
 
 # --------------------------------------------------------------------------- 3. embedding extraction
@@ -346,7 +379,8 @@ def config(args) -> argparse.Namespace:
         threads=args.threads, quick=q, seed_mem_gb=args.seed_mem_gb, extract_workers=args.extract_workers,
         seed_ns=[300] if q else [500, 1000, 3000], our_ns=[300, 3000] if q else [500, 1000, 3000, 10_000, 50_000],
         big_budget=1_000_000, reps=2 if q else 5,
-        train_n=1000 if q else 3200, train_epochs=1 if q else 5, train_heads=8 if q else 20, reps_train=1 if q else 2,
+        train_n=1000 if q else 4000, train_epochs=1 if q else 20, train_epochs_b=1 if q else 5, train_seeds=2 if q else 5,
+        reps_train=1 if q else 2,
         n_images=128 if q else 1024, reps_extract=1 if q else 3, n_texts=256 if q else 2048,
         e2e_args=args.e2e_args if args.e2e_args is not None else
                  ('--n-train 500 --n-test 500 --n-seeds 1 --methods weak_soft' if q else ''),

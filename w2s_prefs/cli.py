@@ -12,7 +12,7 @@ from typing import Annotated
 import torch
 from fastcore.script import anno_parser
 from .data import DATASETS, DatasetNotFound
-from .models import WEAK, STRONG, check_modality
+from .models import WEAK, STRONG, check_modality, pixels
 from .text import WeightsNotFound
 from .storage import check_writable, default_cache_dir
 from .experiment import OFFLINE_DEFAULT, defaults_for, load_superset, run_experiment, get_methods
@@ -27,14 +27,16 @@ _D = OFFLINE_DEFAULT
 DEVICES = ('cpu', 'cuda', 'mps')
 
 def check_inputs(data, weak, strong, device, data_path, size, n_train, n_test, n_weak_train, weak_k, n_seeds, n_epochs, batch_size,
-                 extract_batch_size, image_size, superset_factor, workers, random_init):
+                 extract_batch_size, image_size, superset_factor, workers, random_init, num_workers=0, seed=0, cache_dir=None):
     "Every check that needs no data: a `ValueError` that says what was wrong and what to do."
     for name, reg in ((data, DATASETS), (weak, WEAK), (strong, STRONG)): reg.lookup(name)   # unknown name -> lists the known ones
     modality = check_modality(data, weak, strong)                                          # text data with image models, or vice versa
     for name, v, low in (('n-train', n_train, 1), ('n-test', n_test, 0), ('n-weak-train', n_weak_train, 1), ('weak-k', weak_k, 1),
                          ('n-seeds', n_seeds, 1), ('n-epochs', n_epochs, 1), ('batch-size', batch_size, 1),
-                         ('extract-batch-size', extract_batch_size, 1), ('workers', workers, 0)):
+                         ('extract-batch-size', extract_batch_size, 1), ('workers', workers, 0), ('num-workers', num_workers, 0), ('seed', seed, 0)):
         if v is None or v < low: raise ValueError(f"--{name} must be {'positive' if low else '>= 0'}, got {v}")
+    side = inspect.signature(pixels).parameters['image_size'].default
+    if weak == 'pixels' and weak_k > side: raise ValueError(f"--weak-k {weak_k}: the pixels supervisor pools {side}x{side} images; choose 1..{side}")
     if image_size is not None and not 16 <= image_size <= 1024: raise ValueError(f"--image-size must lie in [16, 1024] pixels, got {image_size}")
     if image_size is not None and modality != 'image': raise ValueError(f"--image-size is for image students; {strong!r} reads text: drop it")
     if not superset_factor >= 1: raise ValueError(f"--superset-factor must be >= 1, got {superset_factor}")
@@ -42,6 +44,8 @@ def check_inputs(data, weak, strong, device, data_path, size, n_train, n_test, n
         raise ValueError(f"unknown Imagenette --size {size!r}; known: full, 320px, 160px")
     if data_path is not None and Path(data_path).expanduser().is_file():
         raise ValueError(f"--data-path {data_path} is a file; give the folder that holds (or will hold) the data set")
+    if cache_dir is not None and Path(cache_dir).expanduser().is_file():
+        raise ValueError(f"--cache-dir {cache_dir} is a file; give a folder for the embedding and run cache")
     if device is not None:
         kind = device.split(':')[0]
         if kind not in DEVICES: raise ValueError(f"unknown --device {device!r}; choose one of {', '.join(DEVICES)}")
@@ -91,7 +95,7 @@ def w2s_prefs_run(
     t0 = time.time()
     weak, strong, n_weak_train = resolve_defaults(data, weak, strong, n_weak_train)
     check_inputs(data, weak, strong, device, data_path, size, n_train, n_test, n_weak_train, weak_k, n_seeds, n_epochs, batch_size,
-                 extract_batch_size, image_size, superset_factor, workers, random_init)
+                 extract_batch_size, image_size, superset_factor, workers, random_init, num_workers, seed, cache_dir)
     method_list = [m.name for m in get_methods(methods)]
     out = Path(out or Path('runs')/f'{data}-{weak}-{strong}').expanduser()
     created = not out.exists()
@@ -118,6 +122,8 @@ def w2s_prefs_run(
         if res.info['from_run_cache']:
             print(f"\nfinished runs of {', '.join(res.info['from_run_cache'])} loaded from {res.config['run_cache']} "
                   "(same data, code and settings); --retrain trains them again")
+        if res.info['resumed_groups']:
+            print(f"resumed {', '.join(res.info['resumed_groups'])} with their finished training groups from {res.config['run_cache']}")
         print(f"\nwrote {', '.join(str(p) for p in paths.values())}  ({time.time() - t0:.0f} s)")
         return res
     except BaseException:
@@ -140,5 +146,5 @@ def main(argv:list|None=None):
     except USER_ERRORS as e:
         print(f"w2s-prefs: error: {e}", file=sys.stderr); sys.exit(2)
     except KeyboardInterrupt:
-        print("w2s-prefs: interrupted; cache entries (embeddings, finished runs) are complete files and results are written only at "
+        print("w2s-prefs: interrupted; cache entries (embeddings, finished runs and training groups) are complete files and results are written only at "
               "the end, so rerunning resumes from the cache", file=sys.stderr); sys.exit(130)

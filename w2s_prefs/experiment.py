@@ -17,7 +17,7 @@ from .data import get_dataset
 from .models import get_weak, get_strong, choose_device, check_modality
 from .text import TEXT_DEFAULT
 from .embed import embed
-from .probes import train_heads, param_grid, weak_split, score_probs
+from .probes import Heads, train_heads, param_grid, weak_split, score_probs
 from .prefs import same_class_prefs, cross_class_prefs
 from .pref_probe import calibrate
 from .cleaning import knn_graph, label_spreading, cut_filter
@@ -28,8 +28,8 @@ from .results import Results
 # %% auto #0
 __all__ = ['OFFLINE_DEFAULT', 'DEFAULTS', 'LR', 'CLEAN_KNOB', 'METHODS', 'synthetic_data', 'SyntheticSource', 'draw',
            'defaults_for', 'load_superset', 'load_data', 'Method', 'get_methods', 'pair_diagnostics', 'method_targets',
-           'training_set', 'fit_method', 'default_workers', 'worker_map', 'code_digest', 'run_cache_key', 'cached_fit',
-           'per_class_accuracy', 'run_experiment', 'versions']
+           'training_set', 'fit_method', 'default_workers', 'worker_map', 'code_digest', 'run_cache_key', 'group_cache',
+           'cached_fit', 'per_class_accuracy', 'run_experiment', 'versions']
 
 # %% ../nbs/13_experiment.ipynb #549d9c23
 def _jsonable(o):
@@ -105,8 +105,8 @@ def load_superset(data:str=OFFLINE_DEFAULT['data'], # data set name (see `data.D
     if w.needs_fit and n_wt <= 0: raise ValueError(f"weak supervisor {weak!r} is trained: n_weak_train must be positive, got {n_wt}")
     n_test = len(test) if n_test is None else n_test
     g = torch.Generator().manual_seed(split_seed)
-    tr_idx = torch.randperm(len(train), generator=g)[:superset_size(n_wt + n_train, len(train), superset_factor)].sort().values
-    te_idx = torch.randperm(len(test), generator=g)[:superset_size(n_test, len(test), superset_factor)].sort().values
+    tr_idx = torch.randperm(len(train), generator=g)[:superset_size(n_wt + n_train, len(train), superset_factor, 'training images (--n-weak-train + --n-train)')].sort().values
+    te_idx = torch.randperm(len(test), generator=g)[:superset_size(n_test, len(test), superset_factor, 'test images (--n-test)')].sort().values
     s = get_strong(strong, **(strong_kwargs or {}))
     kw = dict(cache_dir=cache_dir, batch_size=batch_size, device=device, num_workers=num_workers, progress=progress, verbose=verbose)
     weak_in = w.featurizer if w.needs_fit else w       # a trained supervisor is refitted per draw on its features
@@ -225,9 +225,11 @@ def fit_method(method:Method, # what to train
                epochs:int=20, # epochs of every training run
                batch_size:int=100, # minibatch size of every training run
                val_frac:float=0.2, # held-out fraction of each pool for selection
+               groups=None, # `groups(stage, specs, train)`: runs `train()` for that training group, or returns its stored result (`group_cache`)
               ) -> dict:
     "Select (per seed, on weak labels), then train `method` on every seed's whole pool; returns test predictions and the selection record."
     t0 = time.time()
+    run = groups or (lambda stage, specs, train: train())
     configs, knob = param_grid(**method.grid), CLEAN_KNOB.get(method.clean)
     seeds = list(draws)
     def config_head(c): return {k_: v for k_, v in c.items() if k_ != knob}
@@ -236,9 +238,9 @@ def fit_method(method:Method, # what to train
     @functools.cache
     def graph(s, rows):   # one kNN graph per seed and row set, shared by the cleaning knob's values
         return knn_graph(draws[s].x_train[splits[s][0] if rows == 'fit' else slice(None)]) if method.clean else None
-    sets = {(s, c.get(knob)): training_set(method, draws[s], splits[s][0], c.get(knob), graph(s, 'fit')) for s in seeds for c in configs}
+    def sets(): return {(s, c.get(knob)): training_set(method, draws[s], splits[s][0], c.get(knob), graph(s, 'fit')) for s in seeds for c in configs}
     specs = [dict(set=(s, c.get(knob)), seed=s, **config_head(c)) for s in seeds for c in configs]
-    heads, _ = _train_groups(method, sets, specs, epochs, batch_size)
+    heads, _ = run('select', specs, lambda: _train_groups(method, sets(), specs, epochs, batch_size))
     selection, chosen, oracle = [], {}, {}
     for s in seeds:
         d, val = draws[s], splits[s][1]
@@ -250,17 +252,19 @@ def fit_method(method:Method, # what to train
         chosen[s], oracle[s] = min(range(4), key=weak_scores.__getitem__), min(range(4), key=gt_scores.__getitem__)
     # 2. final fits of the chosen and the oracle configurations on the whole pool
     final = list(dict.fromkeys([(s, chosen[s]) for s in seeds] + [(s, oracle[s]) for s in seeds]))
-    full = {(s, configs[ci].get(knob)): training_set(method, draws[s], torch.arange(len(draws[s].x_train)), configs[ci].get(knob),
-                                                     graph(s, 'all')) for s, ci in final}
+    @functools.cache
+    def full(): return {(s, configs[ci].get(knob)): training_set(method, draws[s], torch.arange(len(draws[s].x_train)), configs[ci].get(knob),
+                                                             graph(s, 'all')) for s, ci in final}
     reported = [(s, chosen[s]) for s in seeds]     # trained apart from the oracle's extra fits: nothing chosen with ground truth touches them
     extra = [f for f in final if f not in reported]
     def test_accuracy(hs, members):   # reporting only: per-epoch test accuracy of each reported head
         return dict(test_accuracy=[accuracy(hs.select([j]).predict_proba(draws[reported[i][0]].x_test)[0], draws[reported[i][0]].y_test)
                                    for j, i in enumerate(members)])
     spec = lambda s, ci: dict(set=(s, configs[ci].get(knob)), seed=s, **config_head(configs[ci]))
-    fheads, fhist = _train_groups(method, full, [spec(*f) for f in reported], epochs, batch_size, test_accuracy)
+    rspecs, especs = [spec(*f) for f in reported], [spec(*f) for f in extra]
+    fheads, fhist = run('final', rspecs, lambda: _train_groups(method, full(), rspecs, epochs, batch_size, test_accuracy))
     if extra:
-        eh, ehist = _train_groups(method, full, [spec(*f) for f in extra], epochs, batch_size)
+        eh, ehist = run('oracle', especs, lambda: _train_groups(method, full(), especs, epochs, batch_size))
         fheads, fhist = fheads + eh, fhist + ehist
     final = reported + extra
     probs = {f: h.predict_proba(draws[f[0]].x_test)[0] for f, h in zip(final, fheads)}
@@ -295,15 +299,37 @@ def run_cache_key(method:Method, draws:dict, **settings) -> tuple[str, dict]:
                      targets=fingerprint(*(method_targets(method, d) for d in draws.values())),
                      code=code_digest(), torch=torch.__version__, **settings)
 
+def group_cache(directory:str|Path, # the run cache directory
+                run_meta:dict, # the method's `run_cache_key` meta: method, data, targets, code, torch and settings
+                log:list|None=None, # one `dict(stage, path, from_cache)` is appended per group
+               ):
+    "`fit_method`'s `groups`: each training group is saved as it finishes (`group-<key>.pt`, keyed by the run's meta, the stage and its specs) and read back instead of trained."
+    def run(stage, specs, train):
+        stem, meta = cache_key('group', run=run_meta, stage=stage, specs=specs)
+        path = Path(directory)/f'{stem}.pt'
+        done = load_checked(path, lambda d: None if d['meta'] == meta else 'meta')
+        if log is not None: log.append(dict(stage=stage, path=path, from_cache=done is not None))
+        if done is not None:
+            dev = torch.device(run_meta['device'])
+            return [Heads(*(t.to(dev) for t in h)) for h in done['heads']], done['history']
+        heads, hist = train()
+        atomic_save(dict(meta=meta, heads=[(h.mean, h.std, h.weight, h.bias) for h in heads], history=hist), path)
+        return heads, hist
+    return run
+
 def cached_fit(job:tuple) -> dict:
-    "`fit_method` through the run cache (top level, so that worker processes can run it): load if present, else fit and save at once."
+    "`fit_method` through the run cache (top level, so that worker processes can run it): load if present, else fit (resuming its finished groups) and save at once."
     method, draws, settings, path, meta = job
     if path is not None:
         done = load_checked(path, lambda d: None if d['meta'] == meta else 'meta')
-        if done is not None: return dict(done['fit'], from_cache=True)
-    fit = fit_method(method, draws, settings['epochs'], settings['batch_size'], settings['val_frac'])
-    if path is not None: atomic_save(dict(meta=meta, fit=fit), path)
-    return dict(fit, from_cache=False)
+        if done is not None: return dict(done['fit'], from_cache=True, groups_from_cache=[])
+    log = []
+    fit = fit_method(method, draws, settings['epochs'], settings['batch_size'], settings['val_frac'],
+                     groups=None if path is None else group_cache(path.parent, meta, log))
+    if path is not None:
+        atomic_save(dict(meta=meta, fit=fit), path)
+        for g in log: g['path'].unlink(missing_ok=True)   # the method's entry holds it all now
+    return dict(fit, from_cache=False, groups_from_cache=[g['stage'] for g in log if g['from_cache']])
 
 # %% ../nbs/13_experiment.ipynb #c6840930
 def per_class_accuracy(probs:Tensor, y:Tensor, k:int) -> list:
@@ -362,6 +388,7 @@ def run_experiment(source, # `Superset` (data-varying seeds), `W2SData` (fixed s
     info = dict(data=_jsonable(first.info), classes=list(first.classes), train_seconds=time.time() - t0, versions=versions(),
                 selection={m.name: f['selection'] for m, f in zip(ms, fits)}, pair_accuracy=pair_diagnostics(first),
                 from_run_cache=[m.name for m, f in zip(ms, fits) if f['from_cache']],
+                resumed_groups={m.name: f['groups_from_cache'] for m, f in zip(ms, fits) if f['groups_from_cache']},
                 weak_accuracy_per_seed=[draws[s].weak_accuracy for s in seeds])
     return Results(runs, sum(info['weak_accuracy_per_seed']) / len(seeds), config, info)
 

@@ -145,31 +145,36 @@ class Heads:
 
 # %% ../nbs/03_probes.ipynb #f5d1de2e
 def _init_head(d, k, g):
-    "`nn.Linear`'s default initialisation drawn from generator `g`, the same draws as `LinearProbe.reset_parameters`."
+    "`nn.Linear`'s default initialisation drawn from generator `g`, the same draws as `LinearProbe.reset_parameters`: weight (k, d), bias (k,)."
     bound = 1 / math.sqrt(d)
     w = torch.rand((k, d), generator=g) * 2 * bound - bound
-    return w.T, torch.rand((k,), generator=g) * 2 * bound - bound
+    return w, torch.rand((k,), generator=g) * 2 * bound - bound
 
 def _standardise(x):
-    std = x.std(1, unbiased=False).clamp_min(1e-6) if x.shape[1] > 1 else torch.ones_like(x[:, 0])
-    return x.mean(1), std
+    "Per-data-set mean and std (D, d) of `x` (D, n, d) (population std, two passes), and `x` standardised by them (a new tensor)."
+    mean = x.mean(1)
+    xs = x - mean[:, None]
+    std = xs.square().mean(1).sqrt_().clamp_min_(1e-6) if x.shape[1] > 1 else torch.ones_like(x[:, 0])
+    return mean, std, xs.div_(std[:, None])
 
 def _adam(p, g, m, v, step_size, bc2, eps=1e-8, b1=.9, b2=.999):
-    "One Adam update in place (`torch.optim.Adam`'s arithmetic) with a per-head `step_size` (H,) = lr / (1 - b1^t)."
+    "One Adam update in place (`torch.optim.Adam`'s arithmetic) with a `step_size` = lr / (1 - b1^t) that broadcasts against `p` (one per head)."
     m.lerp_(g, 1 - b1); v.mul_(b2).addcmul_(g, g, value=1 - b2)
-    shape = (-1,) + (1,) * (p.ndim - 1)
-    p.sub_((m / (v.sqrt() / math.sqrt(bc2)).add_(eps)) * step_size.view(shape))
+    p.sub_(torch.div(m, v.sqrt().div_(math.sqrt(bc2)).add_(eps)).mul_(step_size))
 
 HEAD_KEYS = ('lr', 'weight_decay', 'seed', 'data')
 
-def _group_logits(xb, W, b, grid, group, slot):
-    "Logits (H, B, k) of every head on its group's batch `xb` (U, B, d): one product per group with the group's heads side by side."
-    U, G = grid.shape
-    d, k = W.shape[1:]
-    Wg = torch.cat([W, W.new_zeros(1, d, k)])[grid]                     # (U, G, d, k), padded with a zero head
-    lg = torch.bmm(xb, Wg.permute(0, 2, 1, 3).reshape(U, d, G * k))      # (U, B, G * k)
-    lg = lg.view(U, -1, G, k).transpose(1, 2).reshape(U * G, -1, k)
-    return lg.index_select(0, group * G + slot) + b[:, None]
+def _layout(heads):
+    "Heads sharing (data set, seed) form a group; group `u`'s heads sit side by side in slots `0..G-1`. Returns the groups, `pos` (H,) = u * G + slot, `G` and `src` (U * G,): the head whose options each slot takes (a padding slot: its group's first head)."
+    keys = [(int(h.get('data', 0)), int(h.get('seed', 0))) for h in heads]
+    groups = list(dict.fromkeys(keys))
+    members = [[i for i, key in enumerate(keys) if key == g] for g in groups]
+    G = max(map(len, members))
+    pos, src = [0] * len(heads), []
+    for u, ms in enumerate(members):
+        for j, i in enumerate(ms): pos[i] = u * G + j
+        src += ms + [ms[0]] * (G - len(ms))
+    return groups, pos, G, src
 
 def train_heads(x:Tensor, # (n, d) or (D, n, d): D training sets of equal size
                 targets:Tensor, # (n, k)/(D, n, k) soft targets, or int labels (n,)/(D, n)
@@ -195,49 +200,52 @@ def train_heads(x:Tensor, # (n, d) or (D, n, d): D training sets of equal size
     k, H, dev = t.shape[2], len(heads), x.device
     for h in heads:
         if not 0 <= h.get('data', 0) < D: raise ValueError(f"head {h} refers to data set {h.get('data')} of {D}")
-    mean, std = _standardise(x)
-    xs, t = ((x - mean[:, None]) / std[:, None]).reshape(D * n, d), t.reshape(D * n, k)
-    data = torch.tensor([h.get('data', 0) for h in heads], device=dev)
-    # heads with the same data set and seed draw the same initialisation and batch order: one generator and one gathered batch serve them all
-    keys = [(int(h.get('data', 0)), int(h.get('seed', 0))) for h in heads]
-    groups = list(dict.fromkeys(keys))
-    group = torch.tensor([groups.index(key) for key in keys], device=dev)
-    slot = torch.tensor([keys[:i].count(key) for i, key in enumerate(keys)], device=dev)
-    G = int(slot.max()) + 1
-    grid = torch.full((len(groups), G), H, device=dev).index_put_((group, slot), torch.arange(H, device=dev))
+    mean, std, xs = _standardise(x)
+    xs, t = xs.view(D * n, d), t.reshape(D * n, k)
+    groups, pos, G, src = _layout(heads)
+    U, pos, src = len(groups), torch.tensor(pos, device=dev), torch.tensor(src, device=dev)
+    padded = U * G > H
+    # the parameters live in the group layout: W (U, G, k, d) is one (U, G*k, d) operand of the step's batched products, b is (U*G, k);
+    # rows of length d (nn.Linear's layout) make both products of a step wide ones: (B, d) x (d, G*k) and (G*k, B) x (B, d)
     gens = [torch.Generator().manual_seed(seed) for _, seed in groups]
     inits = [_init_head(d, k, g) for g in gens]
-    W, b = (torch.stack([inits[u][i] for u in group.tolist()]).to(dev) for i in (0, 1))
+    W = torch.stack([inits[u][0] for u in range(U)])[:, None].repeat(1, G, 1, 1).to(dev)
+    b = torch.stack([inits[u][1] for u in range(U)]).repeat_interleave(G, 0).to(dev)
+    slot_group = torch.arange(U, device=dev).repeat_interleave(G)
     group_data = torch.tensor([dd for dd, _ in groups], device=dev)
-    lr = torch.tensor([float(h.get('lr', 1e-3)) for h in heads], device=dev)
-    wd = torch.tensor([float(h.get('weight_decay', 0.)) for h in heads], device=dev)
-    knob_names = sorted({key for h in heads for key in h} - set(HEAD_KEYS))
-    knobs = {key: torch.tensor([float(h[key]) for h in heads], device=dev) for key in knob_names}
+    def per_slot(key, default=None): return torch.tensor([float(h[key] if default is None else h.get(key, default)) for h in heads], device=dev).index_select(0, src)
+    real = torch.zeros(U * G, device=dev).index_fill_(0, pos, 1.)
+    lr, wd = per_slot('lr', 1e-3) * real, per_slot('weight_decay', 0.)       # a padding slot never moves
+    knobs = {key: per_slot(key) for key in sorted({key for h in heads for key in h} - set(HEAD_KEYS))}
     state = [torch.zeros_like(p) for p in (W, W, b, b)]
     steps, history = math.ceil(n / batch_size), []
     total = epochs * steps
-    out = Heads(mean.index_select(0, data), std.index_select(0, data), W, b)
+    def current():
+        Wh = W.view(U * G, k, d).index_select(0, pos).transpose(1, 2).contiguous()
+        return Heads(mean.index_select(0, group_data[slot_group[pos]]), std.index_select(0, group_data[slot_group[pos]]), Wh, b.index_select(0, pos))
     from tqdm.auto import tqdm
     with cpu_threads(auto_threads(dev, H * batch_size * d * k) if threads == 'auto' else threads):
         for epoch in tqdm(range(epochs), desc=f'{H} heads, {loss}', disable=not progress):
             perms = torch.stack([torch.randperm(n, generator=g) for g in gens]).to(dev) + group_data[:, None] * n
-            tot = torch.zeros(H, device=dev)
+            tot = torch.zeros(U * G, device=dev)
             for s in range(steps):
                 idx = perms[:, s * batch_size:(s + 1) * batch_size]
                 B, flat = idx.shape[1], idx.reshape(-1)
-                xb, tb = xs.index_select(0, flat).view(-1, B, d), t.index_select(0, flat).view(-1, B, k)
-                W.requires_grad_(); b.requires_grad_()
-                l = LOSSES[loss](_group_logits(xb, W, b, grid, group, slot), tb.index_select(0, group), knobs, (epoch * steps + s) / total)
-                gW, gb = torch.autograd.grad(l.sum(), (W, b))
-                W, b = W.detach(), b.detach()
-                gW = gW + wd[:, None, None] * W
+                xb, tb = xs.index_select(0, flat).view(U, B, d), t.index_select(0, flat).view(U, B, k)
+                z = torch.bmm(xb, W.view(U, G * k, d).transpose(1, 2)).view(U, B, G, k).transpose(1, 2).reshape(U * G, B, k)
+                logits = z.add_(b[:, None]).requires_grad_()
+                l = LOSSES[loss](logits, tb.index_select(0, slot_group), knobs, (epoch * steps + s) / total)
+                g, = torch.autograd.grad((l * real if padded else l).sum(), logits)   # autograd through the loss only; the product's gradient by hand
+                gb = g.sum(1)
+                gW = torch.bmm(g.view(U, G, B, k).transpose(2, 3).reshape(U, G * k, B), xb).view(U, G, k, d)
+                gW.addcmul_(wd.view(U, G, 1, 1), W)
                 step = epoch * steps + s + 1
                 size = lr * cosine_factor(step - 1, total) / (1 - .9 ** step)
-                _adam(W, gW, state[0], state[1], size, 1 - .999 ** step)
-                _adam(b, gb, state[2], state[3], size, 1 - .999 ** step)
+                _adam(W, gW, state[0], state[1], size.view(U, G, 1, 1), 1 - .999 ** step)
+                _adam(b, gb, state[2], state[3], size[:, None], 1 - .999 ** step)
                 tot += l.detach() * B
-            out = Heads(out.mean, out.std, W, b)
-            rec = dict(epoch=epoch, train_loss=(tot / n).tolist())
+            out = current()
+            rec = dict(epoch=epoch, train_loss=(tot.index_select(0, pos) / n).tolist())
             if on_epoch is not None: rec.update(on_epoch(out) or {})
             history.append(rec)
     return out, history

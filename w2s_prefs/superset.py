@@ -78,9 +78,10 @@ class W2SData:
 def superset_size(need:int, # examples one draw takes
                   available:int, # examples in the split
                   factor:float=1.5, # how much more than one draw to extract
+                  what:str='examples', # what is counted, for the error message
                  ) -> int:
     "How many examples to extract so that draws differ: `factor * need`, at most what the split has."
-    if need > available: raise ValueError(f"a draw needs {need} examples but the split has only {available}")
+    if need > available: raise ValueError(f"a draw needs {need} {what} but the split has only {available}; ask for fewer")
     return min(available, math.ceil(factor * need))
 
 @dataclass
