@@ -148,3 +148,7 @@ def main(argv:list|None=None):
     except KeyboardInterrupt:
         print("w2s-prefs: interrupted; cache entries (embeddings, finished runs and training groups) are complete files and results are written only at "
               "the end, so rerunning resumes from the cache", file=sys.stderr); sys.exit(130)
+
+# %% ../nbs/15_cli.ipynb #670bd638
+if __name__ == '__main__' and getattr(globals().get('__spec__'), 'name', None) == 'w2s_prefs.cli':
+    main()   # `python -m w2s_prefs.cli ...`; the console script calls `main` itself
