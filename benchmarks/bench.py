@@ -234,7 +234,8 @@ def bench_training(cfg) -> list[dict]:
                          time_s=s_stacked, rate=fmt_rate(n_ex / s_stacked, 'ex'), ratio=ratio,
                          target=f'>=3x {verdict(ratio >= 3)}, aim 5x (vs previous trainer)',
                          raw=dict(device=dev, case='stacked', heads=len(fits), seconds=times['stacked'], speedup=ratio, max_abs_weight_diff=same)))
-        rows.append(dict(section='2 train', case=f'{dev} A check: first head, previous trainer vs stacked, max |weight difference| {same:.1e}'))
+        rows.append(dict(section='2 train', case=f'{dev} A check: first head, previous trainer vs stacked, max |weight difference| {same:.1e}',
+                         target=f'same fit (< 1e-5) {verdict(same < 1e-5)}'))
         e2 = cfg.train_epochs_b
         heads = [dict(h, aux_max=.5, within=.5) for h in sel]
         for loss in ('ce', 'aux_conf_balanced', 'prefs_within'):

@@ -15,12 +15,12 @@ from .data import DATASETS, DatasetNotFound
 from .models import WEAK, STRONG, check_modality, pixels
 from .text import WeightsNotFound
 from .storage import check_writable, default_cache_dir
-from .experiment import OFFLINE_DEFAULT, defaults_for, load_superset, run_experiment, get_methods
+from .experiment import OFFLINE_DEFAULT, resolve_defaults, load_superset, run_experiment, get_methods
 from .results import save_results, results_dict
 from .figures import save_figures
 
 # %% auto #0
-__all__ = ['DEVICES', 'USER_ERRORS', 'check_inputs', 'resolve_defaults', 'w2s_prefs_run', 'normalise_argv', 'main']
+__all__ = ['DEVICES', 'USER_ERRORS', 'check_inputs', 'w2s_prefs_run', 'normalise_argv', 'main']
 
 # %% ../nbs/15_cli.ipynb #42fbfa35
 _D = OFFLINE_DEFAULT
@@ -55,11 +55,6 @@ def check_inputs(data, weak, strong, device, data_path, size, n_train, n_test, n
         fit = [w for w in WEAK.names(modality) if 'pretrained' in inspect.signature(WEAK[w]).parameters]
         raise ValueError(f"--random-init: the {weak} supervisor has no network to randomise; use --weak {' or '.join(fit)} or drop --random-init")
 
-def resolve_defaults(data:str, weak:str|None, strong:str|None, n_weak_train:int|None) -> tuple:
-    "`(weak, strong, n_weak_train)`: the ones given, the rest from the defaults of `data`'s modality (`experiment.defaults_for`)."
-    DATASETS.lookup(data)
-    d = defaults_for(data)
-    return weak or d['weak'], strong or d['strong'], d['n_weak_train'] if n_weak_train is None else n_weak_train
 
 def w2s_prefs_run(
     data:str=_D['data'], # data set: fashion_mnist, imagenette, imagenet (images); rotten_tomatoes, sst2, imdb, ag_news (text)

@@ -27,9 +27,10 @@ from .results import Results
 
 # %% auto #0
 __all__ = ['OFFLINE_DEFAULT', 'DEFAULTS', 'LR', 'CLEAN_KNOB', 'METHODS', 'synthetic_data', 'SyntheticSource', 'draw',
-           'defaults_for', 'load_superset', 'load_data', 'Method', 'get_methods', 'pair_diagnostics', 'method_targets',
-           'training_set', 'fit_method', 'default_workers', 'worker_map', 'code_digest', 'run_cache_key', 'group_cache',
-           'cached_fit', 'per_class_accuracy', 'run_experiment', 'versions']
+           'defaults_for', 'resolve_defaults', 'load_superset', 'load_data', 'Method', 'get_methods',
+           'pair_diagnostics', 'method_targets', 'training_set', 'fit_method', 'default_workers', 'worker_map',
+           'code_digest', 'run_cache_key', 'group_cache', 'cached_fit', 'per_class_accuracy', 'run_experiment',
+           'versions']
 
 # %% ../nbs/13_experiment.ipynb #549d9c23
 def _jsonable(o):
@@ -67,6 +68,11 @@ def defaults_for(data:str) -> dict:
     "The defaults (weak supervisor, student, sizes) of data set `data`'s modality."
     return DEFAULTS[check_modality(data)]
 
+def resolve_defaults(data:str, weak:str|None=None, strong:str|None=None, n_weak_train:int|None=None) -> tuple:
+    "`(weak, strong, n_weak_train)`: the ones given, the rest from the defaults of `data`'s modality (`defaults_for`)."
+    d = defaults_for(data)
+    return weak or d['weak'], strong or d['strong'], d['n_weak_train'] if n_weak_train is None else n_weak_train
+
 def load_superset(data:str=OFFLINE_DEFAULT['data'], # data set name (see `data.DATASETS`)
                   weak:str|None=None, # weak supervisor name (see `models.WEAK`; default: the modality's, `defaults_for(data)`)
                   strong:str|None=None, # strong student name (see `models.STRONG`; default: the modality's)
@@ -91,8 +97,7 @@ def load_superset(data:str=OFFLINE_DEFAULT['data'], # data set name (see `data.D
     "Strong embeddings, weak-supervisor inputs and ground truth of a seeded superset, extracted once and cached; `draw(seed)` makes a `W2SData`."
     t0 = time.time()
     dflt = defaults_for(data)
-    weak, strong = weak or dflt['weak'], strong or dflt['strong']
-    n_weak_train = dflt['n_weak_train'] if n_weak_train is None else n_weak_train
+    weak, strong, n_weak_train = resolve_defaults(data, weak, strong, n_weak_train)
     check_modality(data, weak, strong)
     for name, v in (('n_train', n_train), ('n_weak_train', n_weak_train), ('batch_size', batch_size)):
         if v is None or v < (0 if name == 'n_weak_train' else 1): raise ValueError(f"{name} must be a positive number, got {v}")
