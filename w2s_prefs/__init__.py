@@ -3,7 +3,12 @@
 Modules:
 
 - `w2s_prefs.cleaning`: Label spreading (Zhou et al. 2004) and the cut statistic (Lang, Vijayaraghavan, Sontag 2022) on a kNN graph of the student's frozen embeddings: they take only `x` and `weak_probs`, and either smooth the weak soft labels or keep the subset whose weak labels their neighbours agree with.
+- `w2s_prefs.config`: One experiment configuration: a typed, validated value that the command line, the sweep points, the runner and `results.json` all use. Options and help are generated from it and from the registries; nothing is typed twice.
+- `w2s_prefs.experiment`: One weak-to-strong experiment: every seed draws its own data (the weak supervisor's ground-truth split, the pool and the test subset), every method is tuned and trained by the same protocol (`protocol`), and is compared with the references seed by seed; results are written to disk in a documented format.
+- `w2s_prefs.methods`: The method table: what each weak-to-strong method trains with (a registered loss, its targets, its knobs), the grid it is tuned over, its family, and the only door through which ground truth reaches a student.
 - `w2s_prefs.metrics`: One definition of accuracy and PGR used everywhere, the weak-to-strong diagnostics (agreement, corrected/corrupted, misfit vs gain, calibration, accuracy by weak confidence, pairwise accuracy of preferences), and confidence intervals over seeds.
+- `w2s_prefs.protocol`: How one method is tuned and trained over all seeds: selection per seed on held-out *weak* labels over every configuration of its grid, the ground-truth oracle as a diagnostic, then the final fits on the whole pool.
+- `w2s_prefs.runs`: Using every core and never training twice: a pool of worker processes that die with their parent, and a run cache whose entries are verified before they are trusted and whose failures never cost a result.
 - `w2s_prefs.synthetic`: A task with a known answer: a linear teacher in the strong embedding space, a weak supervisor that sees a noisy low-dimensional view of it, and the baseline students (ceiling, naive hard/soft, auxiliary confidence) compared over seeds."""
 
 __version__ = "0.0.1"
