@@ -14,38 +14,46 @@ from .probes import Heads, Knob, AUX_KNOBS, register_loss, aux_alpha, soft_cross
 __all__ = ['PARTNERS', 'FLAG', 'WITHIN', 'partner_index', 'pair_diffs', 'class_diffs', 'soft_bt_target', 'bt_hard_loss',
            'bt_soft_loss', 'within_loss', 'prefs_within_loss', 'self_harden_loss', 'confdiff_loss', 'calibrate']
 
-# %% ../nbs/08_pref_probe.ipynb #f56c2d5b
+# %% ../nbs/08_pref_probe.ipynb #8c74d94b
 PARTNERS = 16
 
+# %% ../nbs/08_pref_probe.ipynb #140e2117
 def partner_index(B:int, partners:int=PARTNERS, device=None) -> Tensor:
     "(B, P) index of each example's partners in a batch of `B`: the next `P = min(partners, B - 1)` examples, cyclically."
     P = max(0, min(partners, B - 1))
     return (torch.arange(B, device=device)[:, None] + torch.arange(1, P + 1, device=device)[None]) % B
 
+# %% ../nbs/08_pref_probe.ipynb #6f7430d3
 def pair_diffs(v:Tensor, partners:int=PARTNERS) -> Tensor:
     "Differences with each example's partners: `(H, B, k) -> (H, B, P, k)` with `out[h, i, o] = v[h, i] - v[h, partner_index[i, o]]`."
     return v[:, :, None, :] - v[:, partner_index(v.shape[1], partners, v.device)]
 
+# %% ../nbs/08_pref_probe.ipynb #60464424
 def class_diffs(v:Tensor) -> Tensor:
     "All ordered differences between the classes of each example: `(H, B, k) -> (H, B, k, k)`, `out[h, i, a, b] = v[h, i, a] - v[h, i, b]`."
     return v[..., :, None] - v[..., None, :]
 
+# %% ../nbs/08_pref_probe.ipynb #67cf5a62
 def soft_bt_target(p:Tensor, partners:int=PARTNERS, eps:float=1e-12) -> Tensor:
     "Bradley-Terry target of each example over its partners per class if scores were `log p`: `p_i / (p_i + p_j)`, `(H, B, k) -> (H, B, P, k)`."
     pj = p[:, partner_index(p.shape[1], partners, p.device)]
     return p[:, :, None, :] / (p[:, :, None, :] + pj).clamp_min(eps)
 
+# %% ../nbs/08_pref_probe.ipynb #a9dc0cd6
 def _knob(knobs, name):
     "Per-head knob `name` as an (H, 1, 1, 1) tensor."
     return knobs[name].view(-1, 1, 1, 1)
 
+# %% ../nbs/08_pref_probe.ipynb #f6918596
 def _mean_pairs(l:Tensor, w:Tensor|None=None) -> Tensor:
     "Mean over the pairs (and classes) of each head, `(H, B, P, k) -> (H,)`, weighted by `w` if given."
     if w is None: return l.mean((1, 2, 3))
     return (l * w).sum((1, 2, 3)) / w.sum((1, 2, 3)).clamp_min(1e-12)
 
-# %% ../nbs/08_pref_probe.ipynb #3400edd6
+# %% ../nbs/08_pref_probe.ipynb #669f84d8
 FLAG = lambda doc: Knob(int, 0, 0, 1, doc)
+
+# %% ../nbs/08_pref_probe.ipynb #a96226d6
 @register_loss('bt_hard', margin=Knob(float, 0., 0, 1, "a pair counts only if its weak confidence gap exceeds this"),
                weighted=FLAG("1: weight each pair by its weak confidence gap"),
                same_class=FLAG("1: only pairs whose two examples share the weak argmax, for that class"))
@@ -59,12 +67,13 @@ def bt_hard_loss(logits, targets, knobs, frac):
     w = valid * torch.where(_knob(knobs, 'weighted') > 0, gap.abs(), torch.ones_like(gap))
     return _mean_pairs(F.softplus(-gap.sign() * pair_diffs(logits)), w)   # the more confident example of each pair wins
 
+# %% ../nbs/08_pref_probe.ipynb #e22b8d2b
 @register_loss('bt_soft')
 def bt_soft_loss(logits, targets, knobs, frac):
     "Bradley-Terry on in-batch pairs with soft targets `p_i / (p_i + p_j)` per class."
     return _mean_pairs(F.binary_cross_entropy_with_logits(pair_diffs(logits), soft_bt_target(targets), reduction='none'))
 
-# %% ../nbs/08_pref_probe.ipynb #4dcd519f
+# %% ../nbs/08_pref_probe.ipynb #c8bbf76f
 def within_loss(logits, targets, target_of=None):
     "Soft Bradley-Terry between the classes of each example, mean over ordered class pairs `a != b`: `(H, B, k) -> (H,)`."
     ds, k = class_diffs(logits), logits.shape[-1]
@@ -74,6 +83,7 @@ def within_loss(logits, targets, target_of=None):
     l = F.binary_cross_entropy_with_logits(ds, q, reduction='none') * off
     return l.sum((1, 2, 3)) / (logits.shape[1] * k * (k - 1))
 
+# %% ../nbs/08_pref_probe.ipynb #fed8b866
 def _shared_scale(logits, targets, knobs, target_of=None):
     lam = _knob(knobs, 'within').view(-1)
     q = soft_bt_target(targets)
@@ -82,12 +92,16 @@ def _shared_scale(logits, targets, knobs, target_of=None):
     cross = _mean_pairs(F.binary_cross_entropy_with_logits(ds, q, reduction='none'))
     return lam * within_loss(logits, targets, target_of) + (1 - lam) * cross
 
+# %% ../nbs/08_pref_probe.ipynb #edddeb41
 WITHIN = Knob(float, .5, 0, 1, 'weight of the within-example class comparisons (the rest: across examples)')
+
+# %% ../nbs/08_pref_probe.ipynb #6d61b5a7
 @register_loss('prefs_within', within=WITHIN)
 def prefs_within_loss(logits, targets, knobs, frac):
     "`within` x within-example class comparisons + (1 - `within`) x soft cross-example Bradley-Terry."
     return _shared_scale(logits, targets, knobs)
 
+# %% ../nbs/08_pref_probe.ipynb #266d11e5
 @register_loss('self_harden', within=WITHIN, aux_max=AUX_KNOBS['aux_max'])
 def self_harden_loss(logits, targets, knobs, frac):
     "`prefs_within` whose targets mix in the student's own (detached) comparisons with a weight ramping to `aux_max`."
@@ -108,7 +122,7 @@ def confdiff_loss(logits, targets, knobs, frac):
     fix = _knob(knobs, 'correct').view(1, -1, 1) > 0
     return 0.5 * torch.where(fix, parts.clamp_min(0), parts).sum(0).mean(-1)
 
-# %% ../nbs/08_pref_probe.ipynb #23166b97
+# %% ../nbs/08_pref_probe.ipynb #ef83b06b
 def _fit_scale_offset(z, t, method, iters):
     "Per-class scale `a` and offset `b` of one head: `softmax(a * z + b)` fitted to `t` by L-BFGS."
     a = torch.zeros(z.shape[1], device=z.device, requires_grad=method == 'affine')
@@ -122,6 +136,7 @@ def _fit_scale_offset(z, t, method, iters):
     with torch.enable_grad(): opt.step(closure)
     return a.detach().exp(), b.detach()
 
+# %% ../nbs/08_pref_probe.ipynb #25b3dd47
 def calibrate(heads:Heads, # trained heads; a calibrated copy is returned
               x:Tensor, # (n, d) or (D, n, d) training features
               weak_probs:Tensor, # (n, k) or (D, n, k) their weak soft labels
