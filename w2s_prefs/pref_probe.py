@@ -8,62 +8,72 @@ Docs: https://w2s-prefs.github.io/w2s_prefs/pref_probe.html.md"""
 from __future__ import annotations
 import torch, torch.nn.functional as F
 from torch import Tensor
-from .probes import Heads, register_loss, aux_alpha, soft_cross_entropy
+from .probes import Heads, Knob, AUX_KNOBS, register_loss, aux_alpha, soft_cross_entropy
 
 # %% auto #0
-__all__ = ['PARTNERS', 'partner_index', 'pair_diffs', 'class_diffs', 'soft_bt_target', 'bt_hard_loss', 'bt_soft_loss',
-           'within_loss', 'prefs_within_loss', 'self_harden_loss', 'confdiff_loss', 'calibrate']
+__all__ = ['PARTNERS', 'FLAG', 'WITHIN', 'partner_index', 'pair_diffs', 'class_diffs', 'soft_bt_target', 'bt_hard_loss',
+           'bt_soft_loss', 'within_loss', 'prefs_within_loss', 'self_harden_loss', 'confdiff_loss', 'calibrate']
 
-# %% ../nbs/08_pref_probe.ipynb #f56c2d5b
+# %% ../nbs/08_pref_probe.ipynb #8c74d94b
 PARTNERS = 16
 
+# %% ../nbs/08_pref_probe.ipynb #140e2117
 def partner_index(B:int, partners:int=PARTNERS, device=None) -> Tensor:
     "(B, P) index of each example's partners in a batch of `B`: the next `P = min(partners, B - 1)` examples, cyclically."
     P = max(0, min(partners, B - 1))
     return (torch.arange(B, device=device)[:, None] + torch.arange(1, P + 1, device=device)[None]) % B
 
+# %% ../nbs/08_pref_probe.ipynb #6f7430d3
 def pair_diffs(v:Tensor, partners:int=PARTNERS) -> Tensor:
     "Differences with each example's partners: `(H, B, k) -> (H, B, P, k)` with `out[h, i, o] = v[h, i] - v[h, partner_index[i, o]]`."
     return v[:, :, None, :] - v[:, partner_index(v.shape[1], partners, v.device)]
 
+# %% ../nbs/08_pref_probe.ipynb #60464424
 def class_diffs(v:Tensor) -> Tensor:
     "All ordered differences between the classes of each example: `(H, B, k) -> (H, B, k, k)`, `out[h, i, a, b] = v[h, i, a] - v[h, i, b]`."
     return v[..., :, None] - v[..., None, :]
 
+# %% ../nbs/08_pref_probe.ipynb #67cf5a62
 def soft_bt_target(p:Tensor, partners:int=PARTNERS, eps:float=1e-12) -> Tensor:
     "Bradley-Terry target of each example over its partners per class if scores were `log p`: `p_i / (p_i + p_j)`, `(H, B, k) -> (H, B, P, k)`."
     pj = p[:, partner_index(p.shape[1], partners, p.device)]
     return p[:, :, None, :] / (p[:, :, None, :] + pj).clamp_min(eps)
 
-def _knob(knobs, name, like, default):
-    "Per-head knob `name` as an (H, 1, 1, 1) tensor (the default where the head has none)."
-    v = knobs.get(name)
-    return (torch.full(like.shape[:1], float(default), device=like.device) if v is None else v).view(-1, 1, 1, 1)
+# %% ../nbs/08_pref_probe.ipynb #a9dc0cd6
+def _knob(knobs, name):
+    "Per-head knob `name` as an (H, 1, 1, 1) tensor."
+    return knobs[name].view(-1, 1, 1, 1)
 
+# %% ../nbs/08_pref_probe.ipynb #f6918596
 def _mean_pairs(l:Tensor, w:Tensor|None=None) -> Tensor:
     "Mean over the pairs (and classes) of each head, `(H, B, P, k) -> (H,)`, weighted by `w` if given."
     if w is None: return l.mean((1, 2, 3))
     return (l * w).sum((1, 2, 3)) / w.sum((1, 2, 3)).clamp_min(1e-12)
 
-# %% ../nbs/08_pref_probe.ipynb #3400edd6
-@register_loss('bt_hard')
+# %% ../nbs/08_pref_probe.ipynb #669f84d8
+FLAG = lambda doc: Knob(int, 0, 0, 1, doc)
+
+# %% ../nbs/08_pref_probe.ipynb #a96226d6
+@register_loss('bt_hard', margin=Knob(float, 0., 0, 1, "a pair counts only if its weak confidence gap exceeds this"),
+               weighted=FLAG("1: weight each pair by its weak confidence gap"),
+               same_class=FLAG("1: only pairs whose two examples share the weak argmax, for that class"))
 def bt_hard_loss(logits, targets, knobs, frac):
     "Hard Bradley-Terry on in-batch pairs; knobs `margin`, `weighted` (0/1: weight by the confidence gap), `same_class` (0/1)."
     gap = pair_diffs(targets)
-    valid = (gap.abs() > _knob(knobs, 'margin', logits, 0.)).float()
-    if 'same_class' in knobs:
-        own = F.one_hot(targets.argmax(-1), targets.shape[-1]).float()
-        both = own[:, :, None, :] * own[:, partner_index(own.shape[1], device=own.device)]
-        valid = valid * torch.where(_knob(knobs, 'same_class', logits, 0) > 0, both, torch.ones_like(both))
-    w = valid * torch.where(_knob(knobs, 'weighted', logits, 0) > 0, gap.abs(), torch.ones_like(gap))
+    valid = (gap.abs() > _knob(knobs, 'margin')).float()
+    own = F.one_hot(targets.argmax(-1), targets.shape[-1]).float()
+    both = own[:, :, None, :] * own[:, partner_index(own.shape[1], device=own.device)]
+    valid = valid * torch.where(_knob(knobs, 'same_class') > 0, both, torch.ones_like(both))   # times 1: unchanged
+    w = valid * torch.where(_knob(knobs, 'weighted') > 0, gap.abs(), torch.ones_like(gap))
     return _mean_pairs(F.softplus(-gap.sign() * pair_diffs(logits)), w)   # the more confident example of each pair wins
 
+# %% ../nbs/08_pref_probe.ipynb #e22b8d2b
 @register_loss('bt_soft')
 def bt_soft_loss(logits, targets, knobs, frac):
     "Bradley-Terry on in-batch pairs with soft targets `p_i / (p_i + p_j)` per class."
     return _mean_pairs(F.binary_cross_entropy_with_logits(pair_diffs(logits), soft_bt_target(targets), reduction='none'))
 
-# %% ../nbs/08_pref_probe.ipynb #4dcd519f
+# %% ../nbs/08_pref_probe.ipynb #c8bbf76f
 def within_loss(logits, targets, target_of=None):
     "Soft Bradley-Terry between the classes of each example, mean over ordered class pairs `a != b`: `(H, B, k) -> (H,)`."
     ds, k = class_diffs(logits), logits.shape[-1]
@@ -73,27 +83,33 @@ def within_loss(logits, targets, target_of=None):
     l = F.binary_cross_entropy_with_logits(ds, q, reduction='none') * off
     return l.sum((1, 2, 3)) / (logits.shape[1] * k * (k - 1))
 
+# %% ../nbs/08_pref_probe.ipynb #fed8b866
 def _shared_scale(logits, targets, knobs, target_of=None):
-    lam = _knob(knobs, 'within', logits, .5).view(-1)
+    lam = _knob(knobs, 'within').view(-1)
     q = soft_bt_target(targets)
     ds = pair_diffs(logits)
     if target_of is not None: q = target_of(q, ds)
     cross = _mean_pairs(F.binary_cross_entropy_with_logits(ds, q, reduction='none'))
     return lam * within_loss(logits, targets, target_of) + (1 - lam) * cross
 
-@register_loss('prefs_within')
+# %% ../nbs/08_pref_probe.ipynb #edddeb41
+WITHIN = Knob(float, .5, 0, 1, 'weight of the within-example class comparisons (the rest: across examples)')
+
+# %% ../nbs/08_pref_probe.ipynb #6d61b5a7
+@register_loss('prefs_within', within=WITHIN)
 def prefs_within_loss(logits, targets, knobs, frac):
     "`within` x within-example class comparisons + (1 - `within`) x soft cross-example Bradley-Terry."
     return _shared_scale(logits, targets, knobs)
 
-@register_loss('self_harden')
+# %% ../nbs/08_pref_probe.ipynb #266d11e5
+@register_loss('self_harden', within=WITHIN, aux_max=AUX_KNOBS['aux_max'])
 def self_harden_loss(logits, targets, knobs, frac):
     "`prefs_within` whose targets mix in the student's own (detached) comparisons with a weight ramping to `aux_max`."
-    alpha = aux_alpha(frac, knobs.get('aux_max', torch.full(logits.shape[:1], .5)), .2).view(-1, 1, 1, 1)
+    alpha = aux_alpha(frac, knobs['aux_max'], .2).view(-1, 1, 1, 1)
     return _shared_scale(logits, targets, knobs, lambda q, ds: (1 - alpha) * q + alpha * (ds.detach() > 0).float())
 
 # %% ../nbs/08_pref_probe.ipynb #811d2d2c
-@register_loss('confdiff')
+@register_loss('confdiff', correct=FLAG('1: clamp each partial risk at 0 (the non-negative correction)'))
 def confdiff_loss(logits, targets, knobs, frac):
     "Unbiased (or, with `correct=1`, non-negative-corrected) one-vs-rest risk from in-batch confidence differences."
     prior = targets.mean(1, keepdim=True)[:, :, None]                      # (H, 1, 1, k)
@@ -103,10 +119,10 @@ def confdiff_loss(logits, targets, knobs, frac):
     ni, nj = F.softplus(logits)[:, :, None, :], F.softplus(logits)[:, part]     # l(-f(x_i)), l(-f(x_j))
     parts = torch.stack([((prior - c) * li).mean((1, 2)), ((1 - prior + c) * ni).mean((1, 2)),
                          ((prior + c) * lj).mean((1, 2)), ((1 - prior - c) * nj).mean((1, 2))])   # (4, H, k)
-    fix = _knob(knobs, 'correct', logits, 0).view(1, -1, 1) > 0
+    fix = _knob(knobs, 'correct').view(1, -1, 1) > 0
     return 0.5 * torch.where(fix, parts.clamp_min(0), parts).sum(0).mean(-1)
 
-# %% ../nbs/08_pref_probe.ipynb #23166b97
+# %% ../nbs/08_pref_probe.ipynb #ef83b06b
 def _fit_scale_offset(z, t, method, iters):
     "Per-class scale `a` and offset `b` of one head: `softmax(a * z + b)` fitted to `t` by L-BFGS."
     a = torch.zeros(z.shape[1], device=z.device, requires_grad=method == 'affine')
@@ -120,6 +136,7 @@ def _fit_scale_offset(z, t, method, iters):
     with torch.enable_grad(): opt.step(closure)
     return a.detach().exp(), b.detach()
 
+# %% ../nbs/08_pref_probe.ipynb #25b3dd47
 def calibrate(heads:Heads, # trained heads; a calibrated copy is returned
               x:Tensor, # (n, d) or (D, n, d) training features
               weak_probs:Tensor, # (n, k) or (D, n, k) their weak soft labels

@@ -6,17 +6,18 @@ Docs: https://w2s-prefs.github.io/w2s_prefs/probes.html.md"""
 
 # %% ../nbs/03_probes.ipynb #baf99e22
 from __future__ import annotations
-import math, itertools, contextlib
+import math, itertools, contextlib, importlib, numbers
 from dataclasses import dataclass
 from typing import Callable
 import torch, torch.nn as nn, torch.nn.functional as F
 from torch import Tensor
 
 # %% auto #0
-__all__ = ['LOSSES', 'HEAD_KEYS', 'LinearProbe', 'as_soft_targets', 'soft_cross_entropy', 'cosine_factor', 'cpu_threads',
-           'auto_threads', 'register_loss', 'per_head_ce', 'ce_loss', 'Heads', 'train_heads', 'train_probe',
-           'aux_alpha', 'largest_remainder', 'balanced_hard', 'aux_conf_targets', 'param_grid', 'weak_split',
-           'score_probs', 'weak_score', 'select_hparams']
+__all__ = ['HEAD_KNOBS', 'HEAD_KEYS', 'LOSSES', 'LOSS_MODULES', 'AUX_KNOBS', 'LinearProbe', 'as_soft_targets',
+           'soft_cross_entropy', 'cosine_factor', 'cpu_threads', 'auto_threads', 'Knob', 'Loss', 'register_loss',
+           'get_loss', 'loss_names', 'loss_knobs', 'check_knobs', 'per_head_ce', 'ce_loss', 'Heads', 'train_heads',
+           'train_probe', 'aux_alpha', 'largest_remainder', 'balanced_hard', 'aux_conf_targets', 'param_grid',
+           'weak_split', 'score_probs', 'weak_score', 'select_hparams']
 
 # %% ../nbs/03_probes.ipynb #913678ad
 class LinearProbe(nn.Module):
@@ -55,7 +56,7 @@ class LinearProbe(nn.Module):
         "Softmax class probabilities, computed without gradients."
         with torch.inference_mode(): return self(x).softmax(-1)
 
-# %% ../nbs/03_probes.ipynb #e9fb8af6
+# %% ../nbs/03_probes.ipynb #7d097383
 def as_soft_targets(targets:Tensor, # int (n,) hard labels or float (n, k) soft labels
                     n_classes:int|None=None, # k; inferred from soft targets or as max label + 1
                    ) -> Tensor:
@@ -72,15 +73,17 @@ def as_soft_targets(targets:Tensor, # int (n,) hard labels or float (n, k) soft 
         raise ValueError("soft targets must be non-negative and rows must sum to 1")
     return t
 
+# %% ../nbs/03_probes.ipynb #c968be1e
 def soft_cross_entropy(logits:Tensor, target:Tensor) -> Tensor:
     "Mean cross-entropy between `softmax(logits)` and target distributions."
     return -(target * logits.log_softmax(-1)).sum(-1).mean()
 
-# %% ../nbs/03_probes.ipynb #b0d184d5
+# %% ../nbs/03_probes.ipynb #a096e1e1
 def cosine_factor(step:int, total:int) -> float:
     "Cosine learning-rate multiplier: 1 at step 0, 0 at `total` (clamped after)."
     return 0.5 * (1 + math.cos(math.pi * min(step, total) / max(total, 1)))
 
+# %% ../nbs/03_probes.ipynb #853aed85
 @contextlib.contextmanager
 def cpu_threads(n:int|None):
     "Temporarily set torch's intra-op CPU threads to `n` (no-op for `None`), restoring the previous value."
@@ -90,21 +93,109 @@ def cpu_threads(n:int|None):
     finally:
         if n is not None: torch.set_num_threads(old)
 
+# %% ../nbs/03_probes.ipynb #7fb76a0e
 def auto_threads(device, work:int) -> int|None:
     "One thread for small CPU problems (`work` multiply-adds per step): OpenMP start-up and spinning cost more than tiny matmuls gain."
     if torch.device(device).type != 'cpu': return None
     return 1 if work <= 2 ** 21 else None
 
+# %% ../nbs/03_probes.ipynb #f3d51c31
+@dataclass(frozen=True)
+class Knob:
+    "One declared option of a loss or of every head: its type (`float`, `int`; `int` flags 0/1), default, allowed range and meaning."
+    type:type
+    default:float
+    low:float=-math.inf # smallest allowed value (inclusive unless `open_low`)
+    high:float=math.inf # largest allowed value (inclusive)
+    doc:str=''
+    open_low:bool=False # the lower bound itself is not allowed (a learning rate must be > 0)
+    dtype:torch.dtype=torch.float32 # dtype of its per-head tensor in the trainer
+
+    def span(self) -> str: return f"{'(' if self.open_low else '['}{self.low:g}, {self.high:g}]"
+    def __str__(self): return f"{self.type.__name__} = {self.default!r} in {self.span()}" + (f": {self.doc}" if self.doc else '')
+
+    def check(self, name:str, value, owner:str='') -> float|int:
+        "`value` as this knob's type, or a `ValueError` naming `name` (of `owner`) and what it accepts."
+        if isinstance(value, Tensor) and value.numel() == 1: value = value.item()
+        whole = isinstance(value, numbers.Integral) or (isinstance(value, numbers.Real) and float(value).is_integer())
+        ok = isinstance(value, numbers.Real) and not (isinstance(value, bool) and self.type is float) and (self.type is float or whole)
+        where = f" of {owner}" if owner else ''
+        if not ok: raise ValueError(f"knob {name}{where} must be {self.type.__name__}, got {value!r}")
+        v = self.type(value)
+        if not (self.low < v if self.open_low else self.low <= v) or not v <= self.high:
+            raise ValueError(f"knob {name}={value!r}{where} is outside {self.span()}")
+        return v
+
+# %% ../nbs/03_probes.ipynb #069060f9
+HEAD_KNOBS = dict(lr=Knob(float, 1e-3, 0, doc='peak learning rate (cosine schedule)', open_low=True),
+                  weight_decay=Knob(float, 0., 0, doc='L2 penalty wd/2 * ||W||^2 on the weights'),
+                  seed=Knob(int, 0, 0, doc='seeds initialisation and batch order'),
+                  data=Knob(int, 0, 0, doc='index of the training set (of D)'))
+HEAD_KEYS = tuple(HEAD_KNOBS)
+
+# %% ../nbs/03_probes.ipynb #bbe7a57d
+@dataclass(frozen=True)
+class Loss:
+    "A registered loss: `fn(logits (H,B,k), targets (H,B,k), knobs {name: (H,) tensor}, frac) -> (H,)` and its declared knobs."
+    name:str
+    fn:Callable
+    knobs:dict
+    def __call__(self, *args): return self.fn(*args)
+
 LOSSES = {}
-def register_loss(name:str):
-    "Decorator: register `fn(logits (H,B,k), targets (H,B,k), knobs {name: (H,) tensor}, frac) -> (H,) loss` under `name`."
-    def _deco(fn): LOSSES[name] = fn; return fn
+
+# %% ../nbs/03_probes.ipynb #e8365d0f
+def register_loss(name:str, # the name `train_heads(loss=...)` and `Method.loss` use
+                  **knobs:Knob, # the knobs the loss reads from its heads, each with its type, default and range
+                 ):
+    "Decorator: register `fn(logits, targets, knobs, frac) -> (H,) loss` under `name`, accepting the knobs declared."
+    clash = set(knobs) & set(HEAD_KNOBS)
+    if clash: raise ValueError(f"loss {name!r} declares {', '.join(sorted(clash))}, which every head already has")
+    def _deco(fn): LOSSES[name] = Loss(name, fn, knobs); return fn
     return _deco
 
+# %% ../nbs/03_probes.ipynb #11aa7f7d
+LOSS_MODULES = ('w2s_prefs.pref_probe',)
+
+def get_loss(name:str) -> Loss:
+    "The registered loss `name`; an unknown name lists the known ones."
+    if name not in LOSSES:
+        for m in LOSS_MODULES: importlib.import_module(m)
+    if name not in LOSSES: raise ValueError(f"unknown loss {name!r}; known: {', '.join(LOSSES)}")
+    return LOSSES[name]
+
+# %% ../nbs/03_probes.ipynb #d4de5515
+def loss_names() -> list[str]:
+    "Every registered loss, those of `LOSS_MODULES` included."
+    for m in LOSS_MODULES: importlib.import_module(m)
+    return list(LOSSES)
+
+# %% ../nbs/03_probes.ipynb #9dbfdf3b
+def loss_knobs(loss:str, # a registered loss
+               head:bool=False, # include the options every head has (`HEAD_KNOBS`)
+              ) -> dict:
+    "The knobs `loss` accepts, `{name: Knob}`, e.g. for help texts."
+    return {**(HEAD_KNOBS if head else {}), **get_loss(loss).knobs}
+
+# %% ../nbs/03_probes.ipynb #1169d798
+def check_knobs(loss:str, # a registered loss
+                knobs:dict, # a head's options: `HEAD_KNOBS` and the loss's knobs, any subset
+               ) -> dict:
+    "`knobs` checked against what `loss` declares, with every missing knob at its default; else a `ValueError` naming the known ones."
+    known = loss_knobs(loss, head=True)
+    unknown = [key for key in knobs if key not in known]
+    if unknown:
+        own = ', '.join(get_loss(loss).knobs) or 'none'
+        raise ValueError(f"unknown knob(s) {', '.join(map(repr, unknown))} for loss {loss!r}; its knobs: {own}; "
+                         f"every head's: {', '.join(HEAD_KNOBS)}")
+    return {key: kn.check(key, knobs[key], f"loss {loss!r}") if key in knobs else kn.default for key, kn in known.items()}
+
+# %% ../nbs/03_probes.ipynb #4e024de3
 def per_head_ce(logits:Tensor, target:Tensor) -> Tensor:
     "Soft cross-entropy of each head, mean over its batch: `(H, B, k), (H, B, k) -> (H,)`."
     return -(target * logits.log_softmax(-1)).sum(-1).mean(-1)
 
+# %% ../nbs/03_probes.ipynb #d52f4b73
 @register_loss('ce')
 def ce_loss(logits, targets, knobs, frac): return per_head_ce(logits, targets)
 
@@ -143,13 +234,14 @@ class Heads:
     @classmethod
     def cat(cls, heads:list) -> Heads: return cls(*(torch.cat(ts) for ts in zip(*((h.mean, h.std, h.weight, h.bias) for h in heads))))
 
-# %% ../nbs/03_probes.ipynb #f5d1de2e
+# %% ../nbs/03_probes.ipynb #9faf4142
 def _init_head(d, k, g):
-    "`nn.Linear`'s default initialisation drawn from generator `g`, the same draws as `LinearProbe.reset_parameters`: weight (k, d), bias (k,)."
+    "`nn.Linear`'s default initialisation drawn from generator `g`, as `LinearProbe.reset_parameters` draws it: weight (k, d), bias (k,)."
     bound = 1 / math.sqrt(d)
     w = torch.rand((k, d), generator=g) * 2 * bound - bound
     return w, torch.rand((k,), generator=g) * 2 * bound - bound
 
+# %% ../nbs/03_probes.ipynb #e65c0ceb
 def _standardise(x):
     "Per-data-set mean and std (D, d) of `x` (D, n, d) (population std, two passes), and `x` standardised by them (a new tensor)."
     mean = x.mean(1)
@@ -157,15 +249,9 @@ def _standardise(x):
     std = xs.square().mean(1).sqrt_().clamp_min_(1e-6) if x.shape[1] > 1 else torch.ones_like(x[:, 0])
     return mean, std, xs.div_(std[:, None])
 
-def _adam(p, g, m, v, step_size, bc2, eps=1e-8, b1=.9, b2=.999):
-    "One Adam update in place (`torch.optim.Adam`'s arithmetic) with a `step_size` = lr / (1 - b1^t) that broadcasts against `p` (one per head)."
-    m.lerp_(g, 1 - b1); v.mul_(b2).addcmul_(g, g, value=1 - b2)
-    p.sub_(torch.div(m, v.sqrt().div_(math.sqrt(bc2)).add_(eps)).mul_(step_size))
-
-HEAD_KEYS = ('lr', 'weight_decay', 'seed', 'data')
-
+# %% ../nbs/03_probes.ipynb #5aed9700
 def _layout(heads):
-    "Heads sharing (data set, seed) form a group; group `u`'s heads sit side by side in slots `0..G-1`. Returns the groups, `pos` (H,) = u * G + slot, `G` and `src` (U * G,): the head whose options each slot takes (a padding slot: its group's first head)."
+    "Groups of heads sharing (data set, seed); returns the groups, `pos` (H,) = group * G + slot of each head, `G` and `src` (U * G,): the head whose options each slot takes (a padding slot: its group's first head)."
     keys = [(int(h.get('data', 0)), int(h.get('seed', 0))) for h in heads]
     groups = list(dict.fromkeys(keys))
     members = [[i for i, key in enumerate(keys) if key == g] for g in groups]
@@ -176,11 +262,67 @@ def _layout(heads):
         src += ms + [ms[0]] * (G - len(ms))
     return groups, pos, G, src
 
+# %% ../nbs/03_probes.ipynb #15eb4967
+def _training_sets(x, targets, n_classes):
+    "`x` as float (D, n, d) and `targets` as soft targets (D, n, k) on `x`'s device; one data set is D = 1."
+    x = x.float()
+    if x.ndim == 2: x, targets = x[None], targets[None]
+    D, n, _ = x.shape
+    if targets.shape[:2] != (D, n): raise ValueError(f"x has {D} x {n} rows but targets has shape {tuple(targets.shape)}")
+    if targets.ndim == 2: return x, torch.stack([as_soft_targets(tt, n_classes) for tt in targets]).to(x.device)
+    return x, targets.float().to(x.device)
+
+# %% ../nbs/03_probes.ipynb #4cb48ee5
+def _init_params(groups, G, d, k, device):
+    "Each group's generator and the starting parameters: weights (U, G, k, d) and biases (U * G, k), the G slots of a group alike."
+    gens = [torch.Generator().manual_seed(seed) for _, seed in groups]
+    inits = [_init_head(d, k, g) for g in gens]
+    W = torch.stack([w for w, _ in inits])[:, None].repeat(1, G, 1, 1).to(device)
+    b = torch.stack([b for _, b in inits]).repeat_interleave(G, 0).to(device)
+    return gens, W, b
+
+# %% ../nbs/03_probes.ipynb #27e48113
+def _slot_values(heads, key, src, knob):
+    "Option `key` of every head as a tensor over the slots (a padding slot takes its source head's), in `knob`'s dtype."
+    return torch.tensor([float(h[key]) for h in heads], dtype=knob.dtype, device=src.device).index_select(0, src)
+
+# %% ../nbs/03_probes.ipynb #ae15312f
+def _stacked_logits(xb, W, b):
+    "Logits (U * G, B, k) of every slot on its group's batch `xb` (U, B, d), from weights `W` (U, G, k, d) and biases `b` (U * G, k)."
+    U, G, k, d = W.shape
+    B = xb.shape[1]
+    z = torch.bmm(xb, W.view(U, G * k, d).transpose(1, 2)).view(U, B, G, k).transpose(1, 2).reshape(U * G, B, k)
+    return z.add_(b[:, None])
+
+# %% ../nbs/03_probes.ipynb #e0aaad2a
+def _linear_grads(g, xb, W, wd):
+    "Gradients of the weights (U, G, k, d) and biases (U * G, k) from `g` = dL/dlogits (U * G, B, k), with L2 penalty `wd` (U * G,)."
+    U, G, k, d = W.shape
+    B = xb.shape[1]
+    gb = g.sum(1)
+    gW = torch.bmm(g.view(U, G, B, k).transpose(2, 3).reshape(U, G * k, B), xb).view(U, G, k, d)
+    return gW.addcmul_(wd.view(U, G, 1, 1), W), gb
+
+# %% ../nbs/03_probes.ipynb #ad0138cb
+def _adam(p, g, m, v, step_size, bc2, eps=1e-8, b1=.9, b2=.999):
+    "One Adam update in place (`torch.optim.Adam`'s arithmetic) with a `step_size` = lr / (1 - b1^t) that broadcasts against `p` (one per head)."
+    m.lerp_(g, 1 - b1); v.mul_(b2).addcmul_(g, g, value=1 - b2)
+    p.sub_(torch.div(m, v.sqrt().div_(math.sqrt(bc2)).add_(eps)).mul_(step_size))
+
+# %% ../nbs/03_probes.ipynb #7b223dc1
+def _trained_heads(W, b, mean, std, pos, slot_data):
+    "The real heads' parameters as `Heads` (H of them, in the order given), each with its data set's standardisation."
+    U, G, k, d = W.shape
+    data = slot_data.index_select(0, pos)
+    weight = W.view(U * G, k, d).index_select(0, pos).transpose(1, 2).contiguous()
+    return Heads(mean.index_select(0, data), std.index_select(0, data), weight, b.index_select(0, pos))
+
+# %% ../nbs/03_probes.ipynb #0c910996
 def train_heads(x:Tensor, # (n, d) or (D, n, d): D training sets of equal size
                 targets:Tensor, # (n, k)/(D, n, k) soft targets, or int labels (n,)/(D, n)
-                heads:list, # one dict per head: `lr`, `weight_decay`, `seed`, `data` (index into D) and loss knobs
+                heads:list, # one dict per head: `HEAD_KNOBS` (`lr`, `weight_decay`, `seed`, `data`) and the loss's knobs
                 *,
-                loss:str='ce', # a registered loss (see `LOSSES`)
+                loss:str='ce', # a registered loss (`loss_names()`)
                 epochs:int=20, # passes over each head's training set
                 batch_size:int=100, # examples per step and head
                 n_classes:int|None=None, # number of classes for int labels
@@ -189,68 +331,55 @@ def train_heads(x:Tensor, # (n, d) or (D, n, d): D training sets of equal size
                 threads:int|None|str='auto', # CPU threads: 'auto' (1 for small problems), None (leave) or a number
                ) -> tuple[Heads, list]:
     "Train every head of `heads` in one stacked model; returns `(Heads, history)`, the history one dict of per-head lists per epoch."
-    if loss not in LOSSES: raise ValueError(f"unknown loss {loss!r}; known: {', '.join(LOSSES)}")
+    loss_fn = get_loss(loss)
     if not heads: raise ValueError("no heads to train")
     if epochs <= 0 or batch_size <= 0: raise ValueError(f"epochs and batch_size must be positive, got {epochs} and {batch_size}")
-    x = x.float()
-    if x.ndim == 2: x, targets = x[None], targets[None]
-    D, n, d = x.shape
-    if targets.shape[:2] != (D, n): raise ValueError(f"x has {D} x {n} rows but targets has shape {tuple(targets.shape)}")
-    t = torch.stack([as_soft_targets(tt, n_classes) for tt in targets]).to(x.device) if targets.ndim == 2 else targets.float().to(x.device)
-    k, H, dev = t.shape[2], len(heads), x.device
+    heads = [check_knobs(loss, h) for h in heads]
+    x, t = _training_sets(x, targets, n_classes)
+    (D, n, d), k, H, dev = x.shape, t.shape[2], len(heads), x.device
     for h in heads:
-        if not 0 <= h.get('data', 0) < D: raise ValueError(f"head {h} refers to data set {h.get('data')} of {D}")
+        if not h['data'] < D: raise ValueError(f"head {h} refers to data set {h['data']} of {D}")
     mean, std, xs = _standardise(x)
-    xs, t = xs.view(D * n, d), t.reshape(D * n, k)
+    xs, t = xs.view(D * n, d), t.reshape(D * n, k)                  # all data sets' rows, one after another
     groups, pos, G, src = _layout(heads)
     U, pos, src = len(groups), torch.tensor(pos, device=dev), torch.tensor(src, device=dev)
+    gens, W, b = _init_params(groups, G, d, k, dev)
+    slot_group = torch.arange(U, device=dev).repeat_interleave(G)     # (U * G,) the group of each slot
+    group_data = torch.tensor([data for data, _ in groups], device=dev)
+    real = torch.zeros(U * G, device=dev).index_fill_(0, pos, 1.)     # 1 for a slot holding a head, 0 for padding
     padded = U * G > H
-    # the parameters live in the group layout: W (U, G, k, d) is one (U, G*k, d) operand of the step's batched products, b is (U*G, k);
-    # rows of length d (nn.Linear's layout) make both products of a step wide ones: (B, d) x (d, G*k) and (G*k, B) x (B, d)
-    gens = [torch.Generator().manual_seed(seed) for _, seed in groups]
-    inits = [_init_head(d, k, g) for g in gens]
-    W = torch.stack([inits[u][0] for u in range(U)])[:, None].repeat(1, G, 1, 1).to(dev)
-    b = torch.stack([inits[u][1] for u in range(U)]).repeat_interleave(G, 0).to(dev)
-    slot_group = torch.arange(U, device=dev).repeat_interleave(G)
-    group_data = torch.tensor([dd for dd, _ in groups], device=dev)
-    def per_slot(key, default=None): return torch.tensor([float(h[key] if default is None else h.get(key, default)) for h in heads], device=dev).index_select(0, src)
-    real = torch.zeros(U * G, device=dev).index_fill_(0, pos, 1.)
-    lr, wd = per_slot('lr', 1e-3) * real, per_slot('weight_decay', 0.)       # a padding slot never moves
-    knobs = {key: per_slot(key) for key in sorted({key for h in heads for key in h} - set(HEAD_KEYS))}
-    state = [torch.zeros_like(p) for p in (W, W, b, b)]
+    option = lambda key, knob: _slot_values(heads, key, src, knob)
+    lr, wd = option('lr', HEAD_KNOBS['lr']) * real, option('weight_decay', HEAD_KNOBS['weight_decay'])   # padding never moves
+    knobs = {key: option(key, knob) for key, knob in loss_fn.knobs.items()}
+    moments = [torch.zeros_like(p) for p in (W, W, b, b)]             # Adam's first and second moments of W and of b
     steps, history = math.ceil(n / batch_size), []
     total = epochs * steps
-    def current():
-        Wh = W.view(U * G, k, d).index_select(0, pos).transpose(1, 2).contiguous()
-        return Heads(mean.index_select(0, group_data[slot_group[pos]]), std.index_select(0, group_data[slot_group[pos]]), Wh, b.index_select(0, pos))
     from tqdm.auto import tqdm
     with cpu_threads(auto_threads(dev, H * batch_size * d * k) if threads == 'auto' else threads):
         for epoch in tqdm(range(epochs), desc=f'{H} heads, {loss}', disable=not progress):
-            perms = torch.stack([torch.randperm(n, generator=g) for g in gens]).to(dev) + group_data[:, None] * n
-            tot = torch.zeros(U * G, device=dev)
+            # each group's own batch order, as rows of the flat (D * n) arrays
+            order = torch.stack([torch.randperm(n, generator=g) for g in gens]).to(dev) + group_data[:, None] * n
+            loss_sum = torch.zeros(U * G, device=dev)
             for s in range(steps):
-                idx = perms[:, s * batch_size:(s + 1) * batch_size]
-                B, flat = idx.shape[1], idx.reshape(-1)
+                rows = order[:, s * batch_size:(s + 1) * batch_size]
+                B, flat = rows.shape[1], rows.reshape(-1)
                 xb, tb = xs.index_select(0, flat).view(U, B, d), t.index_select(0, flat).view(U, B, k)
-                z = torch.bmm(xb, W.view(U, G * k, d).transpose(1, 2)).view(U, B, G, k).transpose(1, 2).reshape(U * G, B, k)
-                logits = z.add_(b[:, None]).requires_grad_()
-                l = LOSSES[loss](logits, tb.index_select(0, slot_group), knobs, (epoch * steps + s) / total)
-                g, = torch.autograd.grad((l * real if padded else l).sum(), logits)   # autograd through the loss only; the product's gradient by hand
-                gb = g.sum(1)
-                gW = torch.bmm(g.view(U, G, B, k).transpose(2, 3).reshape(U, G * k, B), xb).view(U, G, k, d)
-                gW.addcmul_(wd.view(U, G, 1, 1), W)
+                logits = _stacked_logits(xb, W, b).requires_grad_()
+                per_head = loss_fn(logits, tb.index_select(0, slot_group), knobs, (epoch * steps + s) / total)
+                g, = torch.autograd.grad((per_head * real if padded else per_head).sum(), logits)
+                gW, gb = _linear_grads(g, xb, W, wd)
                 step = epoch * steps + s + 1
-                size = lr * cosine_factor(step - 1, total) / (1 - .9 ** step)
-                _adam(W, gW, state[0], state[1], size.view(U, G, 1, 1), 1 - .999 ** step)
-                _adam(b, gb, state[2], state[3], size[:, None], 1 - .999 ** step)
-                tot += l.detach() * B
-            out = current()
-            rec = dict(epoch=epoch, train_loss=(tot.index_select(0, pos) / n).tolist())
+                size = lr * cosine_factor(step - 1, total) / (1 - .9 ** step)   # Adam's step size with its first bias correction
+                _adam(W, gW, moments[0], moments[1], size.view(U, G, 1, 1), 1 - .999 ** step)
+                _adam(b, gb, moments[2], moments[3], size[:, None], 1 - .999 ** step)
+                loss_sum += per_head.detach() * B
+            out = _trained_heads(W, b, mean, std, pos, group_data[slot_group])
+            rec = dict(epoch=epoch, train_loss=(loss_sum.index_select(0, pos) / n).tolist())
             if on_epoch is not None: rec.update(on_epoch(out) or {})
             history.append(rec)
     return out, history
 
-# %% ../nbs/03_probes.ipynb #0272cc4c
+# %% ../nbs/03_probes.ipynb #26413135
 def _val_metrics(model, x_val, t_val):
     "Cross-entropy and argmax agreement of `model` with (weak) validation targets."
     with torch.no_grad():
@@ -258,6 +387,7 @@ def _val_metrics(model, x_val, t_val):
         return dict(val_loss=soft_cross_entropy(logits, t_val).item(),
                     val_agreement=(logits.argmax(-1) == t_val.argmax(-1)).float().mean().item())
 
+# %% ../nbs/03_probes.ipynb #41e2e15f
 def train_probe(x:Tensor, # (n, d) float strong embeddings
                 targets:Tensor, # int (n,) hard labels or float (n, k) soft labels
                 *,
@@ -297,6 +427,7 @@ def train_probe(x:Tensor, # (n, d) float strong embeddings
                               on_epoch=hook, progress=progress, threads=threads)
     return heads.probe(0), [{key: v[0] if isinstance(v, list) else v for key, v in rec.items()} for rec in hist]
 
+# %% ../nbs/03_probes.ipynb #05e5309c
 def _train_lbfgs(x, t, epochs, lr, weight_decay, seed, iters, report):
     probe = LinearProbe.from_data(x, t.shape[1], seed=seed)
     xs, head, history = (x - probe.mean) / probe.std, probe.linear, []
@@ -309,15 +440,17 @@ def _train_lbfgs(x, t, epochs, lr, weight_decay, seed, iters, report):
         with torch.no_grad(): history.append(dict(epoch=epoch, train_loss=soft_cross_entropy(head(xs), t).item(), **report(probe)))
     return probe.eval(), history
 
-# %% ../nbs/03_probes.ipynb #99cc57ac
+# %% ../nbs/03_probes.ipynb #a62043e7
 def aux_alpha(frac, # training progress in [0, 1]: global step / total steps (float or tensor)
               aux_max, # final weight of the student's own hardened predictions (float or (H,) tensor)
-              aux_warmup=0.2, # fraction of all steps over which the weight ramps up linearly from 0
+              aux_warmup=0.2, # fraction of all steps over which the weight ramps up linearly from 0 (float or (H,) tensor)
              ):
     "Weight of the self-target: a linear ramp from 0 to `aux_max` over the first `aux_warmup` of training."
-    if isinstance(aux_warmup, Tensor): return aux_max * torch.where(aux_warmup > 0, (frac / aux_warmup.clamp_min(1e-12)).clamp(max=1), 1.)
-    return aux_max if aux_warmup <= 0 else aux_max * min(1., frac / aux_warmup)
+    if not isinstance(aux_warmup, Tensor): return aux_max if aux_warmup <= 0 else aux_max * min(1., frac / aux_warmup)
+    ramp = torch.where(aux_warmup > 0, (frac / aux_warmup.double().clamp_min(1e-12)).clamp(max=1), 1.)   # float64: as a float's ramp
+    return aux_max * (ramp.to(aux_max.dtype) if isinstance(aux_max, Tensor) else ramp)
 
+# %% ../nbs/03_probes.ipynb #1a0073c9
 def largest_remainder(mass:Tensor, # (..., k) non-negative masses summing to `total` along the last axis
                       total:int, # the integer total
                      ) -> Tensor:
@@ -327,6 +460,7 @@ def largest_remainder(mass:Tensor, # (..., k) non-negative masses summing to `to
     rank = (mass - base).argsort(-1, descending=True).argsort(-1)
     return (base + (rank < short).float()).long()
 
+# %% ../nbs/03_probes.ipynb #7793f353
 def balanced_hard(scores:Tensor, # (..., B, k) student scores (log-probabilities or logits); detached
                   counts:Tensor, # (..., k) how many of the B examples each class gets (sums to B)
                   rounds:int=3, # passes over the classes
@@ -344,10 +478,12 @@ def balanced_hard(scores:Tensor, # (..., B, k) student scores (log-probabilities
             m = counts[..., c:c + 1].clamp(0, B)
             above = margin.gather(-1, (m - 1).clamp(0, B - 1)).squeeze(-1)       # the m-th largest margin
             below = margin.gather(-1, m.clamp(0, B - 1)).squeeze(-1)             # the (m+1)-th
-            cut = torch.where(m.squeeze(-1) == 0, margin[..., 0] + 1, torch.where(m.squeeze(-1) == B, margin[..., -1] - 1, (above + below) / 2))
+            cut = torch.where(m.squeeze(-1) == 0, margin[..., 0] + 1,
+                              torch.where(m.squeeze(-1) == B, margin[..., -1] - 1, (above + below) / 2))
             off[..., 0, c] -= cut
     return F.one_hot((s + off).argmax(-1), k).to(scores.dtype)
 
+# %% ../nbs/03_probes.ipynb #ea82164f
 def aux_conf_targets(logits:Tensor, # student logits (..., B, k); detached here
                      weak:Tensor, # weak soft targets (..., B, k)
                      alpha, # weight of the student's hardened prediction (float, or a tensor broadcasting to (..., 1, 1))
@@ -358,21 +494,28 @@ def aux_conf_targets(logits:Tensor, # student logits (..., B, k); detached here
     else: hard = F.one_hot(logits.detach().argmax(-1), weak.shape[-1]).to(weak.dtype)
     return (1 - alpha) * weak + alpha * hard
 
+# %% ../nbs/03_probes.ipynb #263c98cc
+AUX_KNOBS = dict(aux_max=Knob(float, .5, 0, 1, "final weight of the student's own hardened predictions"),
+                 aux_warmup=Knob(float, .2, 0, 1, 'fraction of all steps over which that weight ramps up', dtype=torch.float64))
+
+# %% ../nbs/03_probes.ipynb #9262d2c9
 def _aux_loss(balanced):
+    "The auxiliary confidence loss, argmax or class-balanced hardening."
     def loss(logits, targets, knobs, frac):
-        alpha = aux_alpha(frac, knobs.get('aux_max', torch.full(logits.shape[:1], .5)), knobs.get('aux_warmup', .2))
-        if isinstance(alpha, Tensor): alpha = alpha.view(-1, 1, 1)
+        alpha = aux_alpha(frac, knobs['aux_max'], knobs['aux_warmup']).view(-1, 1, 1)
         return per_head_ce(logits, aux_conf_targets(logits, targets, alpha, balanced))
     return loss
-register_loss('aux_conf')(_aux_loss(False))
-register_loss('aux_conf_balanced')(_aux_loss(True))
 
-# %% ../nbs/03_probes.ipynb #cf12365a
+register_loss('aux_conf', **AUX_KNOBS)(_aux_loss(False))
+register_loss('aux_conf_balanced', **AUX_KNOBS)(_aux_loss(True))
+
+# %% ../nbs/03_probes.ipynb #e52199b0
 def param_grid(**axes) -> list[dict]:
     "All combinations of the given hyper-parameter values, e.g. `param_grid(lr=[1e-3, 1e-2], weight_decay=[0, 1e-2])`."
     keys = list(axes)
     return [dict(zip(keys, vals)) for vals in itertools.product(*(axes[k] for k in keys))]
 
+# %% ../nbs/03_probes.ipynb #5b23de41
 def weak_split(n:int, # number of weakly labelled examples
                val_frac:float=0.2, # fraction held out for selection
                seed:int=0, # split seed
@@ -383,6 +526,7 @@ def weak_split(n:int, # number of weakly labelled examples
     n_val = max(1, int(round(val_frac * n)))
     return perm[n_val:], perm[:n_val]
 
+# %% ../nbs/03_probes.ipynb #7bdc272d
 def score_probs(p:Tensor, # (..., m, k) predicted probabilities (any number of leading head axes)
                 targets_val:Tensor, # (m,) or (m, k) held-out WEAK targets
                 metric:str='val_agreement', # 'val_loss' (cross-entropy, lower is better) or 'val_agreement' (higher is better)
@@ -393,6 +537,7 @@ def score_probs(p:Tensor, # (..., m, k) predicted probabilities (any number of l
     if metric == 'val_agreement': return -(p.argmax(-1) == t.argmax(-1)).float().mean(-1)
     raise ValueError(f"unknown metric {metric!r}; choose 'val_loss' or 'val_agreement'")
 
+# %% ../nbs/03_probes.ipynb #7d9e5684
 def weak_score(model, # anything with `predict_proba(x)`: a `LinearProbe` or `Heads`
                x_val:Tensor, # held-out embeddings
                targets_val:Tensor, # their WEAK targets, hard or soft
