@@ -7,14 +7,15 @@ Serves the site on 127.0.0.1 (a local http.server thread), opens every page (the
 plus every .html file), and fails when a page does not load, logs a JavaScript console error (a failed script,
 style sheet or image load shows up there too), links to a local page that does not exist, shows an image that does
 not load, shows fewer images than its notebook's outputs hold, links to a missing anchor on a page of the site (only
-reported with --anchors-warn), or when the site's search finds nothing. Saves full-page screenshots of the home page
-and of the report page.
+reported with --anchors-warn), or when the site's search finds nothing. Also fails when README.md links to a page (or an
+anchor) of the docs site (`doc_host` + `doc_baseurl` of `[tool.nbdev]`) that the built site does not have. Saves full-page
+screenshots of the home page and of the report page.
 
 Uses the system browser and driver (Debian: `apt-get install chromium chromium-driver`); nothing is downloaded.
 """
 from __future__ import annotations
 
-import argparse, functools, http.server, json, os, shutil, sys, threading, time
+import argparse, functools, http.server, json, os, re, shutil, sys, threading, time
 from pathlib import Path
 from urllib.parse import urldefrag, urlparse, unquote
 from urllib.request import urlopen
@@ -90,6 +91,32 @@ def screenshot(d, path: Path, max_height=8000):
     path.parent.mkdir(parents=True, exist_ok=True)
     d.save_screenshot(str(path))
     d.set_window_size(w['width'], w['height'])
+
+
+def site_url() -> str:
+    "The docs site's address, as nbdev and tools/build_docs.py make it: `doc_host` + `doc_baseurl` of `[tool.nbdev]`."
+    try:
+        from nbdev.config import get_config
+        cfg = get_config(path=str(ROOT))
+        return (str(cfg.get('doc_host', '')) + str(cfg.get('doc_baseurl', ''))).rstrip('/')
+    except Exception: return ''  # no nbdev config: no README links to check
+
+
+def readme_links(readme: Path, site: str) -> list[tuple[str, str]]:
+    "(page, anchor) of every link in `readme` into the docs site at `site`: `SITE/protocol.html#x` -> ('protocol.html', 'x')."
+    if not site or not readme.is_file(): return []
+    urls = re.findall(r'\]\((' + re.escape(site) + r'/[^)\s]*)\)', readme.read_text())
+    return [((p := urldefrag(u[len(site) + 1:]))[0] or 'index.html', p[1]) for u in urls]
+
+
+def check_readme_links(links: list, site_dir: Path, ids: dict) -> list[str]:
+    "Problems with the README's links into the site: a page the site lacks, an anchor its page lacks."
+    out = []
+    for page, frag in links:
+        if not (site_dir/page).is_file(): out.append(f'README.md: link to {page} (no {page} in the site)')
+        elif frag and page in ids and frag not in ids[page] and unquote(frag) not in ids[page]:
+            out.append(f'README.md: link to a missing anchor: {page}#{frag}')
+    return out
 
 
 def check(args) -> int:
@@ -172,6 +199,7 @@ def check(args) -> int:
         srv.shutdown()
     for p in manifest['pages']:
         if p['page'] not in seen: problems.append(f"{p['page']}: page of {p['source']} not found or not visited")
+    problems += check_readme_links(readme_links(ROOT/args.readme, site_url()), site, ids)
     warnings = sorted(set(warnings))
     if not args.anchors_warn: problems += warnings
     else:
@@ -190,6 +218,7 @@ def main():
     p.add_argument('--screenshots', default='_site_screenshots', help="where to save home.png and report.png ('' for none)")
     p.add_argument('--search-word', default='accuracy', help='a word the search must find (default: accuracy)')
     p.add_argument('--anchors-warn', action='store_true', help='report links to missing anchors without failing')
+    p.add_argument('--readme', default='README.md', help="whose links into the docs site must resolve ('' for none)")
     return check(p.parse_args())
 
 
