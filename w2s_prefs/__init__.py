@@ -3,6 +3,7 @@
 Modules:
 
 - `w2s_prefs.cleaning`: Label spreading (Zhou et al. 2004) and the cut statistic (Lang, Vijayaraghavan, Sontag 2022) on a kNN graph of the student's frozen embeddings: they take only `x` and `weak_probs`, and either smooth the weak soft labels or keep the subset whose weak labels their neighbours agree with.
+- `w2s_prefs.cli`: One command runs one weak-to-strong experiment end to end: load (or extract and cache) the embeddings, train every method over several seeds, write `results.json` and `runs.csv`, print the table, then draw the figures.
 - `w2s_prefs.config`: One experiment configuration: a typed, validated value that the command line, the sweep points, the runner and `results.json` all use. Options and help are generated from it and from the registries; nothing is typed twice.
 - `w2s_prefs.experiment`: One weak-to-strong experiment: every seed draws its own data (the weak supervisor's ground-truth split, the pool and the test subset), every method is tuned and trained by the same protocol (`protocol`), and is compared with the references seed by seed; results are written to disk in a documented format.
 - `w2s_prefs.methods`: The method table: what each weak-to-strong method trains with (a registered loss, its targets, its knobs), the grid it is tuned over, its family, and the only door through which ground truth reaches a student.
