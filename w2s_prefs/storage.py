@@ -6,54 +6,106 @@ Docs: https://w2s-prefs.github.io/w2s_prefs/storage.html.md"""
 
 # %% ../nbs/00_storage.ipynb #5b343664
 from __future__ import annotations
-import hashlib, json, os, tempfile, warnings
+import contextlib, errno, hashlib, io, json, os, re, socket, subprocess, sys, tempfile, time, warnings
+from datetime import datetime
 from pathlib import Path
+from unittest import mock
 import numpy as np
 import torch
 from torch import Tensor
 import w2s_prefs
+try: import fcntl
+except ImportError: fcntl = None   # Windows: `lock_dir` cannot lock (see there)
 
 # %% auto #0
-__all__ = ['fingerprint', 'atomic_write', 'atomic_save', 'default_cache_dir', 'cache_key', 'load_checked', 'check_writable']
+__all__ = ['ENTRY_FORMAT', 'LOCK_NAME', 'fingerprint', 'tmp_prefix', 'atomic_write', 'atomic_save', 'pid_alive',
+           'tmp_writer_alive', 'clean_stale_tmp', 'default_cache_dir', 'cache_key', 'payload_checksum', 'CacheWarning',
+           'save_cache_entry', 'save_entry', 'read_only_dir', 'disk_full', 'reject_entry', 'load_checked',
+           'tensor_problem', 'load_entry', 'check_writable', 'DirectoryLocked', 'lock_dir']
 
 # %% ../nbs/00_storage.ipynb #e1351673
 def fingerprint(*parts) -> str:
     "Short SHA-1 hex digest of `parts` (tensors, arrays, bytes or anything with a stable `str`)."
     h = hashlib.sha1()
     for p in parts:
-        if isinstance(p, Tensor): p = p.detach().cpu().contiguous().numpy()
+        if isinstance(p, Tensor):
+            p = p.detach().cpu().contiguous()
+            try: p = p.numpy()
+            except TypeError: p = p.reshape(-1).view(torch.uint8).numpy().tobytes() + str((p.dtype, tuple(p.shape))).encode()
         if isinstance(p, np.ndarray): p = p.tobytes() + str((p.dtype, p.shape)).encode()
         if not isinstance(p, bytes): p = str(p).encode()
         h.update(hashlib.sha1(p).digest())
     return h.hexdigest()[:16]
 
 # %% ../nbs/00_storage.ipynb #dc090b3d
+def tmp_prefix(path:Path) -> str:
+    "Prefix of `atomic_write`'s temporary files for `path`: names the writer (host, pid) for `clean_stale_tmp`."
+    return f'.{path.name}.w2stmp-{socket.gethostname()}-{os.getpid()}-'
+
+_open_tmp = os.fdopen   # how `atomic_write` opens its temporary file (`disk_full` replaces it)
+
 def atomic_write(path:str|Path, # final file name
                  write, # `write(f)` fills the binary file object `f`
                 ) -> Path:
     "Write `path` through a temporary file in its directory, fsync, then `os.replace`: `path` is complete or untouched, never half-written."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=tmp_prefix(path), suffix='.tmp')
     try:
-        with os.fdopen(fd, 'wb') as f:
+        with _open_tmp(fd, 'wb') as f:
             write(f); f.flush(); os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
-        if os.path.exists(tmp): os.unlink(tmp)
+        with contextlib.suppress(OSError): os.unlink(tmp)
         raise
     return path
 
+# %% ../nbs/00_storage.ipynb #fb50a08b
 def atomic_save(obj, # anything `torch.save` can write
                 path:str|Path, # final file name
                ) -> Path:
     "`torch.save` through `atomic_write`: `path` is complete or untouched."
     return atomic_write(path, lambda f: torch.save(obj, f))
 
+# %% ../nbs/00_storage.ipynb #c9e3dd2d
+_TMP = re.compile(r'^\..+\.w2stmp-(?P<host>.+)-(?P<pid>\d+)-[a-z0-9_]+\.tmp$')
+_OLD_TMP = re.compile(r'^\..+\.[a-z0-9_]{8}\.tmp$')   # `atomic_write`'s names before they named their writer
+
+def pid_alive(pid:int) -> bool|None:
+    "Whether process `pid` of this host is alive (None where it cannot be asked: Windows, where `os.kill` would kill it)."
+    if os.name == 'nt': return None
+    if pid <= 0: return False
+    try: os.kill(pid, 0)
+    except (ProcessLookupError, OverflowError): return False
+    except PermissionError: return True   # alive, another user's
+    return True
+
+def tmp_writer_alive(name:str) -> bool|None:
+    "Whether the writer of `atomic_write`'s temporary file `name` is alive; None if it cannot be told (other host, old name)."
+    m = _TMP.match(name)
+    if not m or m['host'] != socket.gethostname(): return None
+    return pid_alive(int(m['pid']))
+
+# %% ../nbs/00_storage.ipynb #84c31c0a
+def clean_stale_tmp(directory:str|Path, # a directory `atomic_write` writes to (a cache)
+                    max_age:float=86400., # seconds after which a temporary file of an unknown writer is stale
+                   ) -> list:
+    "Delete the temporary files that killed `atomic_write`s left in `directory` (never a live writer's); returns their paths."
+    directory, gone, now = Path(directory), [], time.time()
+    if not directory.is_dir(): return gone
+    for p in directory.glob('.*.tmp'):
+        if not (_TMP.match(p.name) or _OLD_TMP.match(p.name)): continue   # not ours
+        alive = tmp_writer_alive(p.name)
+        try:
+            if alive is False or (alive is None and now - p.stat().st_mtime > max_age): p.unlink(); gone.append(p)
+        except OSError: pass   # removed by another cleaner meanwhile, or a read-only directory
+    return gone
+
 # %% ../nbs/00_storage.ipynb #562d3ee9
 def default_cache_dir() -> Path:
     "Cache directory: `$W2S_PREFS_CACHE`, else `~/.cache/w2s_prefs`."
     return Path(os.environ.get('W2S_PREFS_CACHE') or Path.home()/'.cache'/'w2s_prefs').expanduser()
 
+# %% ../nbs/00_storage.ipynb #f7588f10
 def cache_key(kind:str, # entry kind, 'features' or 'weak'
               **parts, # JSON-able descriptions of everything that changes the entry
              ) -> tuple[str, dict]:
@@ -61,19 +113,160 @@ def cache_key(kind:str, # entry kind, 'features' or 'weak'
     meta = json.loads(json.dumps(dict(kind=kind, version=w2s_prefs.__version__, **parts), sort_keys=True, default=str))
     return f"{kind}-{hashlib.sha256(json.dumps(meta, sort_keys=True).encode()).hexdigest()[:24]}", meta
 
-def load_checked(path:str|Path, # cache file written by `atomic_save`
+# %% ../nbs/00_storage.ipynb #ec4aaf52
+ENTRY_FORMAT = 2
+
+def _leaves(x, at:str=''):
+    "The parts `payload_checksum` hashes: every leaf of `x` with its place, in key order."
+    if isinstance(x, dict):
+        yield f'{at}:dict{len(x)}'
+        for k in sorted(x, key=str): yield from _leaves(x[k], f'{at}/{k}')
+    elif isinstance(x, (list, tuple)):
+        yield f'{at}:seq{len(x)}'
+        for i, v in enumerate(x): yield from _leaves(v, f'{at}/{i}')
+    elif isinstance(x, Tensor): yield f'{at}:tensor'; yield x
+    else: yield f'{at}={type(x).__name__}:{x!r}'
+
+def payload_checksum(d:dict) -> str:
+    "Fingerprint of every value of entry `d` except its `'checksum'`: tensors by content, dtype and shape, other values by type and `repr`."
+    return fingerprint(*_leaves({k: v for k, v in d.items() if k != 'checksum'}))
+
+# %% ../nbs/00_storage.ipynb #d7ec6241
+class CacheWarning(UserWarning):
+    "A cache entry was rejected or could not be written; the run goes on."
+
+def _one_line(e, limit:int=200) -> str:
+    "`e` (an exception or text) as one short line."
+    s = (e.strerror or str(e)) if isinstance(e, OSError) else str(e)
+    s = ' '.join(s.split()) or type(e).__name__
+    return s if len(s) <= limit else s[:limit - 3] + '...'
+
+def save_cache_entry(obj, # anything `torch.save` can write
+                     path:str|Path, # cache file
+                    ) -> bool:
+    "`atomic_save(obj, path)`; a cache that cannot be written (read-only, full, no permission) is one `CacheWarning` and `False`."
+    try: atomic_save(obj, path); return True
+    except (OSError, RuntimeError) as e:
+        why = _one_line(e)
+        if isinstance(e, RuntimeError) and 'enforce fail' in why: why = f'the write failed, is the disk full? ({why})'
+        warnings.warn(f"cache not written: {path}: {why}; the run goes on", CacheWarning, stacklevel=2)
+        return False
+
+# %% ../nbs/00_storage.ipynb #69ee8282
+def save_entry(d:dict, # the entry: usually `meta` plus the payload (tensors, numbers, strings, lists, dicts)
+               path:str|Path, # cache file
+              ) -> bool:
+    "Save cache entry `d` with its `'format'` and payload `'checksum'` added, through `save_cache_entry` (False: not written)."
+    d = {**d, 'format': ENTRY_FORMAT}
+    return save_cache_entry({**d, 'checksum': payload_checksum(d)}, path)
+
+# %% ../nbs/00_storage.ipynb #4dc7b5bd
+def _can_create(d:Path) -> bool:
+    try: tempfile.TemporaryFile(dir=d).close(); return True
+    except OSError: return False
+
+@contextlib.contextmanager
+def read_only_dir(d:str|Path):
+    "Make directory `d` read-only while the block runs; yields how: 'chmod', 'bind mount' or 'simulated'."
+    d = Path(d); d.mkdir(parents=True, exist_ok=True)
+    mode = d.stat().st_mode
+    with contextlib.ExitStack() as stack:
+        os.chmod(d, 0o555); stack.callback(os.chmod, d, mode)
+        how = 'chmod'
+        if _can_create(d) and subprocess.run(['mount', '--bind', '-o', 'ro', d, d], capture_output=True).returncode == 0:
+            stack.callback(subprocess.run, ['umount', d], capture_output=True); how = 'bind mount'
+        if _can_create(d):
+            real = tempfile.mkstemp
+            def mkstemp(*a, dir=None, **kw):
+                if dir is not None and Path(dir).resolve() == d.resolve(): raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(dir))
+                return real(*a, dir=dir, **kw)
+            stack.enter_context(mock.patch('tempfile.mkstemp', mkstemp)); how = 'simulated'
+        yield how
+
+class _FullDisk(io.RawIOBase):
+    def writable(self): return True
+    def write(self, b): raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+@contextlib.contextmanager
+def disk_full():
+    "Every `atomic_write` fails while the block runs as it does on a full disk (`/dev/full`: `ENOSPC`, torch's `RuntimeError`)."
+    def open_full(fd, mode):
+        os.close(fd)
+        return open('/dev/full', mode) if os.path.exists('/dev/full') else io.BufferedWriter(_FullDisk())
+    with mock.patch(f'{__name__}._open_tmp', open_full): yield
+
+# %% ../nbs/00_storage.ipynb #80bfbdce
+def reject_entry(path:str|Path, # the bad cache file
+                 why:str, # what is wrong with it
+                 stat:os.stat_result|None=None, # `path`'s stat when it was read: keep a file replaced since then
+                ):
+    "Report bad cache entry `path` (one `CacheWarning`) and delete it."
+    path = Path(path)
+    try:
+        now = path.stat()
+        if stat is None or (now.st_ino, now.st_mtime_ns) == (stat.st_ino, stat.st_mtime_ns): path.unlink(); done = 'deleted'
+        else: done = 'replaced meanwhile'
+    except FileNotFoundError: done = 'deleted'
+    except OSError as e: done = f'not deleted ({_one_line(e)})'
+    warnings.warn(f"corrupt or mismatching cache entry {path} ({why}); {done}, rebuilding it", CacheWarning, stacklevel=3)
+
+def load_checked(path:str|Path, # cache file written by `atomic_save` or `save_entry`
                  problem, # `problem(d) -> str|None`: what is wrong with the loaded dict `d` (None: nothing)
                 ) -> dict|None:
-    "The dict stored at `path`, or `None` if it is absent; an unreadable or mismatching entry gives a warning and `None`."
+    "The dict stored at `path`, or `None` if it is absent; an unreadable or mismatching entry is reported, deleted and `None`."
     path = Path(path)
-    if not path.exists(): return None
-    try:
-        d = torch.load(path, map_location='cpu', weights_only=True)
-        why = problem(d)
-    except Exception as e: why = f'unreadable ({type(e).__name__}: {e})'
+    try: st = path.stat()
+    except OSError: return None
+    try: d = torch.load(path, map_location='cpu', weights_only=True)
+    except Exception as e: why = f'unreadable ({type(e).__name__}: {_one_line(e)})'
+    else:
+        try: why = problem(d) if isinstance(d, dict) else f'holds a {type(d).__name__}, not a dict'
+        except Exception as e: why = f'malformed ({type(e).__name__}: {_one_line(e)})'
     if why is None: return d
-    warnings.warn(f"corrupt or mismatching cache entry {path} ({why}); rebuilding it")
+    reject_entry(path, why, st)
     return None
+
+# %% ../nbs/00_storage.ipynb #4e4b2cae
+def tensor_problem(t, # the value to check
+                   name:str, # its name in the reason
+                   shape:tuple|None=None, # expected shape; None entries: any size
+                   dtype:torch.dtype|None=None, # expected dtype
+                   finite:bool=True, # floating values must be finite
+                  ) -> str|None:
+    "What is wrong with `t` as a tensor of `shape` and `dtype` (None: nothing)."
+    if t is None: return f'{name} missing'
+    if not isinstance(t, Tensor): return f'{name} is a {type(t).__name__}, not a tensor'
+    if dtype is not None and t.dtype != dtype: return f'{name} has dtype {t.dtype}, expected {dtype}'
+    if shape is not None and (t.dim() != len(shape) or any(s is not None and s != n for s, n in zip(shape, t.shape))):
+        return f"{name} has shape {tuple(t.shape)}, expected ({', '.join('*' if s is None else str(s) for s in shape)})"
+    if finite and t.is_floating_point() and not (ok := torch.isfinite(t)).all(): return f'{name} has {int((~ok).sum())} non-finite values'
+    return None
+
+# %% ../nbs/00_storage.ipynb #fe13c7d5
+def _nonfinite(x, at:str='') -> str|None:
+    "Place of the first floating tensor in `x` with a non-finite value."
+    if isinstance(x, dict): x = {str(k): v for k, v in x.items()}.items()
+    elif isinstance(x, (list, tuple)): x = enumerate(x)
+    else: return at.lstrip('/') if isinstance(x, Tensor) and x.is_floating_point() and not torch.isfinite(x).all() else None
+    return next((p for k, v in x if (p := _nonfinite(v, f'{at}/{k}'))), None)
+
+def load_entry(path:str|Path, # cache file written by `save_entry`
+               meta:dict|None=None, # the meta it must hold (None: not checked)
+               problem=None, # `problem(d) -> str|None`: the caller's own checks (seeds, keys, indices)
+               *,
+               tensors:dict|None=None, # {key: (shape, dtype)}: tensors it must hold (shape entries None: any size)
+               finite:bool=True, # no floating tensor of the payload may hold NaN or inf
+              ) -> dict|None:
+    "The verified entry at `path`, or `None` if absent; a bad entry (see above) is reported, deleted and `None`."
+    def check(d):
+        if d.get('format') != ENTRY_FORMAT: return f"entry format {d.get('format')!r}, this code reads {ENTRY_FORMAT}"
+        if d.get('checksum') != payload_checksum(d): return 'checksum does not match the payload'
+        if meta is not None and d.get('meta') != meta: return 'meta differs'
+        for k, (shape, dtype) in (tensors or {}).items():
+            if why := tensor_problem(d.get(k), k, shape, dtype, finite): return why
+        if finite and (at := _nonfinite(d)): return f'{at} has non-finite values'
+        return problem(d) if problem else None
+    return load_checked(path, check)
 
 # %% ../nbs/00_storage.ipynb #015e1c29
 def check_writable(out:str|Path) -> Path:
@@ -82,7 +275,34 @@ def check_writable(out:str|Path) -> Path:
     if out.exists() and not out.is_dir(): raise PermissionError(f"cannot write results to {out}: it is a file; choose another --out")
     try:
         out.mkdir(parents=True, exist_ok=True)
-        probe = out/'.w2s_prefs_write_test'
-        probe.write_text('ok'); probe.unlink()
+        with tempfile.NamedTemporaryFile(dir=out, prefix='.w2s_prefs_write_test.') as probe: probe.write(b'ok'); probe.flush()
     except OSError as e: raise PermissionError(f"cannot write results to {out}: {e.strerror or e}; choose another --out") from None
     return out
+
+# %% ../nbs/00_storage.ipynb #f5c97fc1
+LOCK_NAME = '.w2s_prefs.lock'
+
+class DirectoryLocked(ValueError):
+    "Another process holds the output directory's `lock_dir` lock."
+
+def _holder(path:Path) -> str:
+    "Who holds lock file `path`, from its note."
+    try: n = json.loads(path.read_text())
+    except (OSError, ValueError): return "another process (it left no note yet)"
+    where = '' if n.get('host') == socket.gethostname() else f" on {n.get('host')}"
+    return f"pid {n.get('pid')}{where} ({n.get('command')}, started {n.get('started')})"
+
+@contextlib.contextmanager
+def lock_dir(out:str|Path):
+    "Hold the lock of output directory `out` (created and checked with `check_writable`) while the block runs; yields `out`."
+    out = check_writable(out)
+    path = out/LOCK_NAME
+    with open(path, 'a+') as f:
+        if fcntl is not None:
+            try: fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError: raise DirectoryLocked(f"{out} is in use by {_holder(path)}; wait for it or choose another --out") from None
+        cmd = ' '.join([Path(sys.argv[0]).name, *sys.argv[1:]]) if sys.argv and sys.argv[0] else 'python'
+        note = dict(pid=os.getpid(), host=socket.gethostname(), command=cmd[:200], started=datetime.now().strftime('%Y-%m-%d %H:%M:%S'))
+        f.seek(0); f.truncate(); f.write(json.dumps(note)); f.flush()
+        try: yield out
+        finally: f.seek(0); f.truncate()   # closing the file releases the lock
