@@ -89,7 +89,7 @@ def _opt(default, help:str, low=None, **kw):
     factory = dict(default_factory=default) if default in (dict, list) else dict(default=default)   # a fresh dict per config
     return field(**factory, metadata=dict(help=help, low=low, **kw))
 
-# %% ../nbs/14_config.ipynb #c216065d
+# %% ../nbs/14_config.ipynb #f2b9abce
 DEVICES = ('cpu', 'cuda', 'mps')
 
 @dataclass
@@ -105,7 +105,7 @@ class ExperimentConfig:
     n_weak_train:int|None = _opt(None, 'ground-truth examples the weak supervisor is refitted on per seed (default: 1000 images, 300 texts)', low=1)
     n_train:int = _opt(OFFLINE_DEFAULT['n_train'], 'student pool of each seed: weakly labelled training examples', low=1)
     n_test:int = _opt(OFFLINE_DEFAULT['n_test'], 'test examples of each seed (0: the whole test split)', low=0)
-    superset_factor:float = _opt(1.5, 'extract this many times what one seed draws, so that seeds see different data', low=1)
+    superset_factor:float = _opt(1.5, 'extract this many times what one seed draws, so that seeds see different data', low=1.)
     seed:int = _opt(0, 'first seed; seeds are seed, seed+1, ...; each draws its own weak split, pool and test subset', low=0)
     n_seeds:int = _opt(5, 'number of seeds', low=1)
     fixed_split:bool = _opt(False, 'every seed uses the draw of --seed (intervals then cover training noise only)')
@@ -158,13 +158,13 @@ def config_methods(cfg:ExperimentConfig) -> list[Method]:
         out.append(widen(m, **axes) if axes else m)
     return out
 
-# %% ../nbs/14_config.ipynb #298d0691
+# %% ../nbs/14_config.ipynb #e51754af
 def _check_low(cfg:ExperimentConfig) -> None:
     for f in dataclasses.fields(cfg):
         low, v = f.metadata.get('low'), getattr(cfg, f.name)
         if low is None or v is None: continue
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not v >= low:
-            raise ValueError(f"--{f.name.replace('_', '-')} must be {'positive' if low == 1 else f'>= {low}'}, got {v!r}")
+            raise ValueError(f"--{f.name.replace('_', '-')} must be {'positive' if low == 1 and type(low) is int else f'>= {low:g}'}, got {v!r}")
 
 def _check_device(device:str|None) -> None:
     if device is None: return
