@@ -12,32 +12,69 @@ from pathlib import Path
 import torch
 from torch import Tensor
 from .data import ImageDataset
-from .storage import fingerprint, atomic_save, cache_key, load_checked, default_cache_dir
+from .storage import fingerprint, cache_key, load_entry, save_entry, reject_entry, clean_stale_tmp, default_cache_dir
 from .models import FrozenEncoder, WeakSupervisor, extract
 
 # %% auto #0
-__all__ = ['CACHE_FORMAT', 'save_entry', 'load_entry', 'Embedded', 'check_disjoint', 'embed', 'fit_weak']
+__all__ = ['save_embedding', 'load_embedding', 'spot_rows', 'rows_match', 'verify_cached', 'Embedded', 'check_disjoint', 'embed',
+           'fit_weak']
 
 # %% ../nbs/05_embed.ipynb #6e7b256e
-CACHE_FORMAT = 1
+def save_embedding(path:str|Path, # cache file
+                   tensor:Tensor, # (n, d) embeddings or soft labels
+                   indices:Tensor, # (n,) the images they are of
+                   meta:dict, # the key description (`storage.cache_key`)
+                  ) -> bool:
+    "Write one cache entry atomically (`storage.save_entry`); False (and a warning) if the cache cannot be written."
+    return save_entry(dict(meta=meta, indices=indices.cpu(), tensor=tensor.detach().cpu().contiguous()), path)
 
-def save_entry(path:str|Path, tensor:Tensor, indices:Tensor, meta:dict) -> Path:
-    "Write one cache entry atomically."
-    tensor = tensor.detach().cpu().contiguous()
-    return atomic_save(dict(format=CACHE_FORMAT, meta=meta, indices=indices.cpu(), tensor=tensor, checksum=fingerprint(tensor)), path)
-
-def load_entry(path:str|Path, # cache file
-               meta:dict, # the meta it must have been written with
-               indices:Tensor, # the indices it must hold
-              ) -> Tensor|None:
-    "The cached tensor, or `None` if the entry is absent; a corrupt or mismatching entry gives a warning and `None`."
+def load_embedding(path:str|Path, # cache file
+                   meta:dict, # the meta it must have been written with
+                   indices:Tensor, # the indices it must hold
+                   width:int|None=None, # the number of columns it must have (None: any)
+                   probabilities:bool=False, # rows must be probabilities (weak soft labels)
+                  ) -> Tensor|None:
+    "The cached tensor, or `None` if the entry is absent; a bad entry is reported, deleted and `None`."
+    indices, n = indices.cpu(), len(indices)
     def problem(d):
+        if not torch.equal(d['indices'], indices): return 'indices differ'
         t = d['tensor']
-        return ('format' if d.get('format') != CACHE_FORMAT else 'meta' if d['meta'] != meta
-                else 'indices' if not torch.equal(d['indices'], indices.cpu()) else 'shape' if len(t) != len(indices)
-                else 'checksum' if fingerprint(t) != d['checksum'] else None)
-    d = load_checked(path, problem)
+        if probabilities and n and ((t < 0).any() or not torch.allclose(t.sum(1), torch.ones(n), atol=1e-3)): return 'rows are not probabilities'
+    d = load_entry(path, meta, problem, tensors=dict(indices=((n,), torch.int64), tensor=((n, width) if n else None, torch.float32)))
     return None if d is None else d['tensor']
+
+# %% ../nbs/05_embed.ipynb #57f7e9fc
+def spot_rows(stem:str, # the entry's key (its file stem)
+              n:int, # its number of rows
+              k:int=4, # how many rows
+             ) -> Tensor:
+    "The `k` rows of an `n`-row entry that `embed` re-extracts: a random sample seeded by the entry's key, sorted."
+    g = torch.Generator().manual_seed(int(fingerprint(stem), 16) >> 4)
+    return torch.randperm(n, generator=g)[:k].sort().values
+
+def rows_match(stored:Tensor, fresh:Tensor, tol:float=1e-2) -> bool:
+    "Whether re-extracted rows `fresh` equal `stored` up to numerical noise: |fresh - stored| <= tol (|stored| + mean |stored|)."
+    return fresh.shape == stored.shape and torch.allclose(fresh, stored, rtol=tol, atol=tol * float(stored.abs().mean()))
+
+# %% ../nbs/05_embed.ipynb #fb0a4c51
+def verify_cached(data, # the data set split
+                  indices:Tensor, # the entries' images
+                  models:dict, # {kind: model} of each cached entry
+                  tensors:dict, # {kind: cached (n, d) tensor}
+                  stems:dict, # {kind: entry key}
+                  rows:int=4, # rows re-extracted per entry
+                  **kwargs, # passed to `models.extract` (batch_size, device, num_workers)
+                 ) -> dict:
+    "For each cached entry: `None` if `rows` of its rows re-extract to the stored values, else why not (one `extract` pass for all)."
+    picks = {k: spot_rows(stems[k], len(indices), rows) for k in tensors}
+    union = torch.unique(torch.cat(list(picks.values())))
+    fresh, _ = extract(data, indices[union], [models[k] for k in tensors], progress=False, **kwargs)
+    why = {}
+    for (k, t), f in zip(tensors.items(), fresh):
+        r = picks[k]; got, want = f[torch.searchsorted(union, r)], t[r]
+        why[k] = None if rows_match(want, got) else (f"rows {r.tolist()} differ from a re-extraction (largest difference "
+                                                     f"{(got - want).abs().max():.3g}, stored values up to {want.abs().max():.3g})")
+    return why
 
 # %% ../nbs/05_embed.ipynb #a0e6a07d
 @dataclass
@@ -77,21 +114,30 @@ def embed(data:ImageDataset, # the data set split (see `data.get_dataset`)
           progress:bool=True, # progress bar while computing
           verbose:bool=True, # print a line per cache entry (hit / computed)
           use_cache:bool=True, # False: compute and overwrite the entries
+          verify_rows:int=4, # rows of each cache hit re-extracted and compared before it is used (0: none)
          ) -> Embedded:
     "Weak soft labels, strong embeddings and ground truth for `data[indices]`, each cached on disk under its own key."
     t0 = time.time()
     indices = torch.as_tensor(indices, dtype=torch.int64).cpu()
     if weak is not None: check_disjoint(weak, data, indices)
     cache_dir = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
+    clean_stale_tmp(cache_dir)
     common = dict(data=data.info, n=len(indices), indices=fingerprint(indices))
     file_kind = dict(strong='features', weak='weak')
     entries = {kind: (m, *cache_key(file_kind[kind], model=m.identity, **common))
                for kind, m in (('strong', strong), ('weak', weak)) if m is not None}
-    out, hit, paths = {}, {'strong': None, 'weak': None}, {}
+    out, hit, paths, cached = {}, {'strong': None, 'weak': None}, {}, {}
+    width = dict(strong=lambda m: getattr(m, 'dim', None), weak=lambda m: getattr(m, 'n_classes', None))
     for kind, (m, stem, meta) in entries.items():
         paths[kind] = cache_dir/f'{stem}.pt'
-        out[kind] = load_entry(paths[kind], meta, indices) if use_cache else None
-        hit[kind] = out[kind] is not None
+        out[kind] = load_embedding(paths[kind], meta, indices, width[kind](m), kind == 'weak') if use_cache else None
+    found = {k: out[k] for k in entries if out[k] is not None}
+    if found and verify_rows:
+        why = verify_cached(data, indices, {k: entries[k][0] for k in found}, found, {k: entries[k][1] for k in found}, verify_rows,
+                            batch_size=batch_size, device=device, num_workers=num_workers)
+        for k, reason in why.items():
+            if reason: reject_entry(paths[k], reason); out[k] = None
+    for k in entries: hit[k] = out[k] is not None
     todo = [k for k in entries if not hit[k]]
     y = data.targets[indices]
     if todo:
@@ -101,11 +147,11 @@ def embed(data:ImageDataset, # the data set split (see `data.get_dataset`)
         if not torch.equal(labels, y): raise RuntimeError("labels read while decoding differ from the data set's targets")
         for k, t in zip(todo, outs):
             out[k] = t
-            save_entry(paths[k], t, indices, entries[k][2])
+            cached[k] = save_embedding(paths[k], t, indices, entries[k][2])
     if verbose:
         for k, (m, _, _) in entries.items():
             print(f"[w2s_prefs] {'embeddings' if k == 'strong' else 'weak labels'} of {m.name} on {data.name}/{data.split} ({len(indices)} examples): "
-                  f"{'cache hit' if hit[k] else 'computed and cached'} -> {paths[k]}")
+                  f"{'cache hit' if hit[k] else 'computed and cached' if cached[k] else 'computed, not cached'} -> {paths[k]}")
     return Embedded(out.get('strong'), out.get('weak'), y, indices, hit, paths, time.time() - t0)
 
 # %% ../nbs/05_embed.ipynb #3adebab4
