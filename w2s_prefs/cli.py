@@ -21,13 +21,14 @@ from .results import save_results, results_dict
 from .figures import save_figures
 
 # %% auto #0
-__all__ = ['USER_ERRORS', 'w2s_prefs_run', 'config_parser', 'run_settings', 'normalise_argv', 'main']
+__all__ = ['USER_ERRORS', 'w2s_prefs_run', 'config_parser', 'run_settings', 'normalise_argv', 'one_line_warnings', 'main']
 
-# %% ../nbs/19_cli.ipynb #9408be7f
+# %% ../nbs/19_cli.ipynb #ba0ceca8
 def _remove_if_empty(out:Path):
     "Remove output directory `out` (created by this run) if it holds nothing but its lock file."
+    if not out.is_dir(): return
     (out/LOCK_NAME).unlink(missing_ok=True)
-    if out.is_dir() and not any(out.iterdir()): out.rmdir()
+    if not any(out.iterdir()): out.rmdir()
 
 def _save_figures(doc:dict, out:Path) -> dict:
     "The figures of `doc` in `out`; a figure that cannot be drawn or written is one warning line, not a failed run."
@@ -127,9 +128,15 @@ def normalise_argv(argv:list) -> list:
     "`--n_train=5` -> `--n-train=5`: accept the underscore spelling of options."
     return [a.split('=')[0].replace('_', '-') + a[len(a.split('=')[0]):] if a.startswith('--') else a for a in argv]
 
-# %% ../nbs/19_cli.ipynb #291ebe90
+# %% ../nbs/19_cli.ipynb #690c1e94
+def one_line_warnings(prog:str='w2s-prefs'):
+    "Print every warning as one line `<prog>: warning: <message>`."
+    warnings.formatwarning = lambda message, category, *args, **kwargs: f"{prog}: warning: {' '.join(str(message).split())}\n"
+
+# %% ../nbs/19_cli.ipynb #4b830a67
 def main(argv:list|None=None):
     "Entry point of the `w2s-prefs` console script."
+    one_line_warnings()
     args = vars(config_parser().parse_args(normalise_argv(sys.argv[1:] if argv is None else list(argv))))
     try:
         if 'grid' in args: args['grid'] = parse_grid(args['grid'])
@@ -142,6 +149,6 @@ def main(argv:list|None=None):
               file=sys.stderr)
         sys.exit(143 if isinstance(e, Terminated) else 130)
 
-# %% ../nbs/19_cli.ipynb #210362f2
+# %% ../nbs/19_cli.ipynb #670bd638
 if __name__ == '__main__' and getattr(globals().get('__spec__'), 'name', None) == 'w2s_prefs.cli':
     main()   # `python -m w2s_prefs.cli ...`; the console script calls `main` itself

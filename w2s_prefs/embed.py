@@ -76,7 +76,7 @@ def verify_cached(data, # the data set split
                                                      f"{(got - want).abs().max():.3g}, stored values up to {want.abs().max():.3g})")
     return why
 
-# %% ../nbs/05_embed.ipynb #a0e6a07d
+# %% ../nbs/05_embed.ipynb #5f0edb9c
 @dataclass
 class Embedded:
     "Strong embeddings, weak soft labels and ground truth of images `indices` of a data set split."
@@ -127,10 +127,10 @@ def embed(data:ImageDataset, # the data set split (see `data.get_dataset`)
     entries = {kind: (m, *cache_key(file_kind[kind], model=m.identity, **common))
                for kind, m in (('strong', strong), ('weak', weak)) if m is not None}
     out, hit, paths, cached = {}, {'strong': None, 'weak': None}, {}, {}
-    width = dict(strong=lambda m: getattr(m, 'dim', None), weak=lambda m: getattr(m, 'n_classes', None))
+    width = lambda m: getattr(m, 'n_classes', None) or getattr(m, 'dim', None)   # a weak supervisor's classes, an encoder's width
     for kind, (m, stem, meta) in entries.items():
         paths[kind] = cache_dir/f'{stem}.pt'
-        out[kind] = load_embedding(paths[kind], meta, indices, width[kind](m), kind == 'weak') if use_cache else None
+        out[kind] = load_embedding(paths[kind], meta, indices, width(m), hasattr(m, 'n_classes')) if use_cache else None   # soft labels must be probabilities, features need not
     found = {k: out[k] for k in entries if out[k] is not None}
     if found and verify_rows:
         why = verify_cached(data, indices, {k: entries[k][0] for k in found}, found, {k: entries[k][1] for k in found}, verify_rows,

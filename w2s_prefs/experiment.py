@@ -31,7 +31,7 @@ from .storage import clean_stale_tmp
 __all__ = ['synthetic_data', 'SyntheticSource', 'draw', 'load_superset', 'load_data', 'superset_for', 'pair_diagnostics',
            'per_class_accuracy', 'run_experiment', 'versions', 'run_config']
 
-# %% ../nbs/17_experiment.ipynb #94bc2365
+# %% ../nbs/17_experiment.ipynb #549d9c23
 def _jsonable(o):
     "A JSON-safe copy of `o` (tensors become lists, unknown objects their repr)."
     if isinstance(o, dict): return {str(k): _jsonable(v) for k, v in o.items()}
@@ -124,7 +124,7 @@ def superset_for(cfg:ExperimentConfig, progress:bool=True) -> Superset:
                          superset_factor=cfg.superset_factor, download=cfg.download, cache_dir=cfg.cache_dir,
                          batch_size=cfg.extract_batch_size, device=cfg.device, num_workers=cfg.num_workers, progress=progress)
 
-# %% ../nbs/17_experiment.ipynb #3f5c1720
+# %% ../nbs/17_experiment.ipynb #84801df1
 def pair_diagnostics(data:W2SData, # the experiment's tensors
                      margins:list=(0., .05, .1, .2, .3, .5), # confidence-gap margins
                      budget:int=100_000, # pairs sampled per (strategy, margin)
