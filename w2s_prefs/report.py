@@ -6,6 +6,7 @@ Docs: https://w2s-prefs.github.io/w2s_prefs/report.html.md"""
 
 # %% ../nbs/21_report.ipynb #b057bb13
 from __future__ import annotations
+import io, sys
 from pathlib import Path
 import numpy as np
 import matplotlib.pyplot as plt
@@ -14,8 +15,8 @@ from .results import load_results
 from .figures import plot_pgr, _students
 
 # %% auto #0
-__all__ = ['PREFERENCE_METHODS', 'START', 'END', 'verdict', 'results_markdown', 'block_markers', 'update_readme', 'readme_main',
-           'compare_markdown', 'explorer']
+__all__ = ['PREFERENCE_METHODS', 'START', 'END', 'README_METRICS', 'verdict', 'results_markdown', 'block_markers', 'ReadmeError',
+           'block_span', 'update_readme', 'readme_main', 'compare_markdown', 'explorer']
 
 # %% ../nbs/21_report.ipynb #ef44bbb5
 PREFERENCE_METHODS = ('prefs_same_class', 'prefs_hard', 'prefs_soft', 'prefs_within', 'prefs_confdiff', 'prefs_self_harden', 'spread_prefs')
@@ -80,31 +81,59 @@ def block_markers(block:str|None=None) -> tuple[str, str]:
 
 START, END = block_markers()
 
+# %% ../nbs/21_report.ipynb #4dc27c29
+README_METRICS = ('accuracy', 'pgr', 'agreement', 'corrected', 'corrupted')   # what `results_markdown` prints, finite in every seed
+
+class ReadmeError(ValueError):
+    "A README whose results block cannot be found or rewritten; its message is one line naming the file."
+
+def block_span(text:str, # the README's text
+               block:str|None=None, # which block (see `block_markers`)
+               readme:str|Path='README.md', # its file, for the message
+              ) -> tuple[int, int]:
+    "Offsets of the block's start and end markers in `text`: each must appear exactly once, start first (`ReadmeError` otherwise)."
+    start, end = block_markers(block)
+    for m in (start, end):
+        n = text.count(m)
+        if n != 1: raise ReadmeError(f"{readme} has {'no' if n == 0 else n} {m} marker{'s' if n > 1 else ''}; it needs exactly one "
+                                     f"{start} ... {end} block")
+    i, j = text.index(start), text.index(end)
+    if j < i: raise ReadmeError(f"{readme}: {end} comes before {start}; put the start marker first")
+    return i, j
+
+# %% ../nbs/21_report.ipynb #921af6e9
 def update_readme(results_dir:str|Path, readme:str|Path='README.md', check:bool=False, figure:str='docs/pgr.png',
                   block:str|None=None, # which block: None for the main one, e.g. 'text' for `<!-- results-text:start -->`
                  ) -> bool:
     "Replace the README's results block by `results_markdown` of `results_dir` (and copy the PGR figure); with `check`, only compare. Returns True when up to date."
-    readme, doc = Path(readme), load_results(results_dir)
-    START, END = block_markers(block)
+    readme, doc = Path(readme), load_results(results_dir, README_METRICS)
+    if not readme.is_file(): raise FileNotFoundError(f"no README at {readme}" + (' (it is a folder)' if readme.is_dir() else ''))
     text = readme.read_text()
-    if START not in text or END not in text: raise ValueError(f"{readme} has no {START} ... {END} block")
-    head, rest = text.split(START, 1)
-    new = head + START + '\n' + results_markdown(doc, figure) + END + rest.split(END, 1)[1]
+    i, j = block_span(text, block, readme)
+    new = text[:i] + block_markers(block)[0] + '\n' + results_markdown(doc, figure) + text[j:]
     if check: return new == text
+    fig, png = plot_pgr(doc), io.BytesIO()
+    fig.savefig(png, dpi=100, format='png'); plt.close(fig)
     atomic_write(readme, lambda f: f.write(new.encode()))
-    fig = plot_pgr(doc)
-    atomic_write(readme.parent/figure, lambda f: fig.savefig(f, dpi=100, format='png')); plt.close(fig)
+    atomic_write(readme.parent/figure, lambda f: f.write(png.getvalue()))
     return True
 
+# %% ../nbs/21_report.ipynb #c183f757
+def _one_line(e:Exception) -> str:
+    "An error as one line: an OS error's reason and file, anything else its message."
+    if isinstance(e, OSError) and e.strerror and e.filename: return f"{e.strerror}: {e.filename}"
+    return ' '.join(str(e).split())
+
 def readme_main(argv:list|None=None):
-    "Entry point of `w2s-prefs-readme RESULTS_DIR [README] [--check]`."
-    import argparse, sys
+    "Entry point of `w2s-prefs-readme RESULTS_DIR [README] [--check]`: exit 1 when `--check` finds the block stale, 2 for bad input."
+    import argparse
     p = argparse.ArgumentParser(prog='w2s-prefs-readme', description='Regenerate (or --check) the README results block from a results directory.')
     p.add_argument('results_dir'); p.add_argument('readme', nargs='?', default='README.md'); p.add_argument('--check', action='store_true')
     p.add_argument('--block', default=None, help="a second block: 'text' rewrites <!-- results-text:start --> ... <!-- results-text:end -->")
     p.add_argument('--figure', default='docs/pgr.png', help='where the PGR figure goes, relative to the README')
     a = p.parse_args(argv)
-    ok = update_readme(a.results_dir, a.readme, a.check, a.figure, a.block)
+    try: ok = update_readme(a.results_dir, a.readme, a.check, a.figure, a.block)
+    except (ValueError, OSError) as e: print(f"w2s-prefs-readme: error: {_one_line(e)}", file=sys.stderr); sys.exit(2)
     if a.check and not ok:
         opts = (f' --block {a.block}' if a.block else '') + (f' --figure {a.figure}' if a.figure != 'docs/pgr.png' else '')
         print(f"w2s-prefs-readme: {a.readme}'s {block_markers(a.block)[0]} block differs from {a.results_dir}/results.json: "

@@ -13,8 +13,8 @@ from .storage import atomic_write, check_writable
 from .metrics import summarize_seeds, mean_ci, format_table
 
 # %% auto #0
-__all__ = ['BASELINES', 'SCHEMA', 'SCALARS', 'Results', 'results_dict', 'save_results', 'load_results', 'write_table',
-           'load_sweep']
+__all__ = ['BASELINES', 'SCHEMA', 'SCALARS', 'REQUIRED', 'Results', 'results_dict', 'save_results', 'write_table', 'load_sweep',
+           'ResultsError', 'check_results', 'load_results']
 
 # %% ../nbs/12_results.ipynb #bedbfe69
 BASELINES = ('weak_soft', 'aux_conf')
@@ -112,15 +112,6 @@ def save_results(res:Results, out:str|Path) -> dict:
     atomic_write(out/'runs.csv', lambda f: f.write(buf.getvalue().encode()))
     return dict(json=out/'results.json', csv=out/'runs.csv')
 
-def load_results(path:str|Path) -> dict:
-    "Read a `results.json` (or the directory holding it) and check its schema."
-    p = Path(path)
-    if p.is_dir(): p = p/'results.json'
-    if not p.exists(): raise FileNotFoundError(f"no results at {p}; run `w2s-prefs --out {p.parent}` first")
-    doc = json.loads(p.read_text())
-    if doc.get('schema') != SCHEMA: raise ValueError(f"{p} has schema {doc.get('schema')!r}, expected {SCHEMA!r}: rerun the experiment")
-    return doc
-
 def write_table(rows:list, out:str|Path) -> dict:
     "Write the sweep table as `out/sweep.csv` and `out/sweep.parquet` (atomically); returns the paths."
     import csv, pyarrow as pa, pyarrow.parquet as pq
@@ -141,3 +132,86 @@ def load_sweep(path:str|Path) -> list:
     if p.is_dir(): p = p/'sweep.parquet'
     if not p.exists(): raise FileNotFoundError(f"no sweep table at {p}; run `w2s-prefs-sweep --out {p.parent}` first")
     return pq.read_table(p).to_pylist()
+
+# %% ../nbs/12_results.ipynb #b52b8b6c
+REQUIRED = ('accuracy', 'pgr')   # the metrics every method must have, finite in every seed
+
+class ResultsError(ValueError):
+    "A results document that cannot be trusted; its message is one line naming the file and the problem."
+
+def _what(v) -> str:
+    "How a JSON value reads in a message."
+    if v is None: return 'null'
+    if isinstance(v, float) and not math.isfinite(v): return repr(v)
+    return {bool: 'a boolean', str: 'a string', list: 'a list', dict: 'an object'}.get(type(v), repr(v))
+
+def _is_number(v, finite:bool=True) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and (math.isfinite(v) or not finite)
+
+# %% ../nbs/12_results.ipynb #d0a7a3bc
+def _stats_problem(st, where:str, seeds:list, finite:bool) -> str|None:
+    "What is wrong with a metric's `dict(per_seed, mean, lo, hi)` (every value finite, or with `finite=False` finite or null), or None."
+    if not isinstance(st, dict): return f"{where} must be an object with per_seed and mean, got {_what(st)}"
+    vals = st.get('per_seed')
+    if not isinstance(vals, list) or len(vals) != len(seeds):
+        return f"{where}.per_seed must be a list of {len(seeds)} values (one per seed), got {_what(vals)}" + (
+            f" of {len(vals)}" if isinstance(vals, list) else '')
+    ok = lambda v: _is_number(v) or (v is None and not finite)
+    for s, v in zip(seeds, vals):
+        if not ok(v): return f"{where}: seed {s} is {_what(v)}, not a finite number"
+    if not ok(st.get('mean')): return f"{where}.mean is {_what(st.get('mean'))}, not a finite number"
+    for k in ('lo', 'hi'):
+        if not (st.get(k) is None or _is_number(st[k])): return f"{where}.{k} is {_what(st[k])}, not a finite number or null"
+    return None
+
+# %% ../nbs/12_results.ipynb #488efca3
+def _doc_problem(doc, required:tuple) -> str|None:
+    "The first thing wrong with a results document, or None."
+    if not isinstance(doc, dict): return f"is not a results document (its top level is {_what(doc)}, not an object)"
+    if doc.get('schema') != SCHEMA: return f"has schema {doc.get('schema')!r}, expected {SCHEMA!r}"
+    for k in ('config', 'methods'):
+        if not isinstance(doc.get(k), dict): return f"{k} must be an object, got {_what(doc.get(k))}" if k in doc else f"has no {k}"
+    if not isinstance(doc['config'].get('seeds'), list): return f"config.seeds must be a list, got {_what(doc['config'].get('seeds'))}"
+    for k in ('weak_accuracy', 'strong_accuracy'):
+        if not _is_number(doc.get(k)): return f"{k} is {_what(doc.get(k))}, not a finite number" if k in doc else f"has no {k}"
+    if 'ceiling' not in doc['methods']: return f"methods has no ceiling (methods: {', '.join(doc['methods']) or 'none'})"
+    for m, d in doc['methods'].items():
+        if not isinstance(d, dict): return f"methods.{m} must be an object, got {_what(d)}"
+        seeds = d.get('seeds')
+        if not isinstance(seeds, list) or not seeds: return f"methods.{m}.seeds must be a non-empty list, got {_what(seeds)}"
+        for k in required:
+            if k not in d: return f"methods.{m} has no {k}"
+        for k in SCALARS:
+            if k in d and (why := _stats_problem(d[k], f"methods.{m}.{k}", seeds, finite=k in required)): return why
+        if not isinstance(d.get('paired', {}), dict): return f"methods.{m}.paired must be an object, got {_what(d['paired'])}"
+        for b, p in d.get('paired', {}).items():
+            if not isinstance(p, dict): return f"methods.{m}.paired.{b} must be an object, got {_what(p)}"
+            for k, st in p.items():
+                if why := _stats_problem(st, f"methods.{m}.paired.{b}.{k}", st.get('per_seed', []) if isinstance(st, dict) else [],
+                                         finite=k in required): return why
+    return None
+
+def check_results(doc, # a results document (`results_dict`, or a parsed `results.json`)
+                  source:str|Path='results document', # where it came from, for the message
+                  required:tuple=REQUIRED, # metrics every method must have, finite in every seed
+                 ) -> dict:
+    "`doc` if it is a trustworthy results document; a one-line `ResultsError` naming `source` and the first problem otherwise."
+    if why := _doc_problem(doc, tuple(required)):
+        hint = ' (PGR is undefined when the ceiling does not beat the weak supervisor)' if '.pgr' in why and 'null' in why else ''
+        raise ResultsError(f"{source} {why}{hint}; rerun the experiment" if why.startswith(('is ', 'has ')) else
+                           f"{source}: {why}{hint}; rerun the experiment")
+    return doc
+
+# %% ../nbs/12_results.ipynb #3dd09c9c
+def load_results(path:str|Path, # a `results.json`, or the directory holding it
+                 required:tuple=REQUIRED, # metrics every method must have, finite in every seed
+                ) -> dict:
+    "The checked results document at `path` (see `check_results`); a missing, unreadable or untrustworthy file is one clear error."
+    p = Path(path).expanduser()
+    if p.is_dir(): p = p/'results.json'
+    if not p.exists(): raise FileNotFoundError(f"no results at {p}; run `w2s-prefs --out {p.parent}` first")
+    try: doc = json.loads(p.read_text())
+    except json.JSONDecodeError as e: raise ResultsError(f"{p} is not valid JSON ({e}); rerun the experiment") from None
+    except UnicodeDecodeError: raise ResultsError(f"{p} is not a text file; rerun the experiment") from None
+    except OSError as e: raise ResultsError(f"cannot read {p}: {e.strerror or e}") from None
+    return check_results(doc, p, required)

@@ -6,23 +6,26 @@ Docs: https://w2s-prefs.github.io/w2s_prefs/sweep.html.md"""
 
 # %% ../nbs/20_sweep.ipynb #73a89811
 from __future__ import annotations
-import functools, hashlib, inspect, itertools, json, socket, sys, tempfile, time, traceback, types, typing
-from contextlib import redirect_stdout, redirect_stderr
+import functools, hashlib, inspect, itertools, json, os, signal, socket, subprocess, sys, tempfile, threading, time, traceback, types, typing
+from contextlib import contextmanager, redirect_stdout, redirect_stderr
 from pathlib import Path
 from typing import Annotated, Union
 from fastcore.script import anno_parser
 from .storage import atomic_write, check_writable, default_cache_dir
 from .synthetic import make_synthetic
 from . import experiment
-from .results import save_results, load_results, write_table, load_sweep
+from .results import save_results, load_results, write_table, load_sweep, ResultsError
+from .data import DATASETS
+from .models import WEAK, STRONG
 from .figures import varying, summarize, group_key, settings_label, none_to_nan, save_sweep_figures
 from .cli import w2s_prefs_run, USER_ERRORS, normalise_argv
 
 # %% auto #0
-__all__ = ['CONTROLLED', 'TRAIN_SETTINGS', 'SYNTHETIC_ALIASES', 'OUTPUT_FILES', 'Assignments', 'settings', 'coerce',
-           'normalise_point', 'point_id', 'point_label', 'parse_assignments', 'load_config', 'expand_grid', 'run_point',
-           'point_state', 'point_error', 'point_rows', 'sweep_columns', 'settings_row', 'init_ray', 'run_sweep',
-           'finish_sweep', 'format_summary', 'format_points', 'w2s_prefs_sweep', 'main']
+__all__ = ['CONTROLLED', 'TRAIN_SETTINGS', 'SYNTHETIC_ALIASES', 'SWEEP_REQUIRED', 'OUTPUT_FILES', 'Assignments', 'settings',
+           'coerce', 'check_names', 'normalise_point', 'point_id', 'point_label', 'parse_assignments', 'expand_grid',
+           'ConfigError', 'load_config', 'run_point', 'point_state', 'point_error', 'point_rows', 'sweep_columns',
+           'settings_row', 'init_ray', 'start_watchdog', 'stop_watchdog', 'ray_session', 'run_sweep', 'finish_sweep',
+           'format_summary', 'format_points', 'w2s_prefs_sweep', 'Terminated', 'main']
 
 # %% ../nbs/20_sweep.ipynb #ef854062
 CONTROLLED = ('out', 'cache_dir', 'progress', 'figures', 'workers', 'retrain')   # set by the sweep for every point
@@ -83,6 +86,17 @@ def coerce(key:str, v, kind:tuple):
     items = v.split() if isinstance(v, str) else list(v) if isinstance(v, (list, tuple)) else [v]
     return [_scalar(key, x, typ) for x in items]
 
+# %% ../nbs/20_sweep.ipynb #8e0a2168
+def check_names(point:dict) -> dict:
+    "`point`, once its data set, weak supervisor, student and methods are known names (a `ValueError` listing the known ones otherwise)."
+    data = point.get('data') or 'fashion_mnist'
+    if data != 'synthetic' and data not in DATASETS:
+        raise ValueError(f"unknown data set {data!r}; known: {', '.join(sorted([*DATASETS, 'synthetic']))}")
+    for key, reg in (('weak', WEAK), ('strong', STRONG)):
+        if point.get(key) is not None: reg.lookup(point[key])
+    if point.get('methods'): experiment.get_methods(point['methods'])
+    return point
+
 # %% ../nbs/20_sweep.ipynb #2eba54c4
 def normalise_point(raw:dict) -> dict:
     "A point's settings checked against its data set's and converted to their types (unknown or controlled names: `ValueError`)."
@@ -93,7 +107,7 @@ def normalise_point(raw:dict) -> dict:
         if k in CONTROLLED: raise ValueError(f"{k} is set by the sweep for every point, not by a point (see w2s-prefs-sweep --help)")
         if k not in kinds:
             raise ValueError(f"unknown setting {k!r} for data={data}; known: {', '.join(sorted(kinds))}")
-    return {k: coerce(k, v, kinds[k][1]) for k, v in p.items()}
+    return check_names({k: coerce(k, v, kinds[k][1]) for k, v in p.items()})
 
 def point_id(point:dict) -> str:
     "Short content hash of a (normalised) point: the name of its directory, the same for the same settings in any order."
@@ -121,23 +135,6 @@ def parse_assignments(items:list|None, # `SETTING=VALUE` strings (`--set`) or `S
         if axes and not out[key]: raise ValueError(f"the axis {key} has no values: {it!r}")
     return out
 
-def load_config(path:str|Path) -> dict:
-    "A sweep config (JSON, or TOML by suffix): `{'grid': {setting: [values]}, 'set': {setting: value}, 'points': [{...}]}`."
-    p = Path(path).expanduser()
-    if not p.exists(): raise FileNotFoundError(f"no sweep config at {p}")
-    if p.suffix == '.toml':
-        import tomllib
-        doc = tomllib.loads(p.read_text())
-    else:
-        try: doc = json.loads(p.read_text())
-        except json.JSONDecodeError as e: raise ValueError(f"{p} is not valid JSON ({e}); a TOML config needs the suffix .toml") from None
-    extra = set(doc) - {'grid', 'set', 'points'}
-    if extra: raise ValueError(f"{p}: unknown key(s) {', '.join(sorted(extra))}; a sweep config has grid, set and points")
-    for k, v in doc.get('grid', {}).items():
-        if not isinstance(v, list) or not v: raise ValueError(f"{p}: grid.{k} must be a non-empty list of values, got {v!r}")
-    if not all(isinstance(q, dict) for q in doc.get('points', [])): raise ValueError(f"{p}: points must be a list of tables/objects")
-    return dict(grid=dict(doc.get('grid', {})), set=dict(doc.get('set', {})), points=list(doc.get('points', [])))
-
 def expand_grid(grid:dict|None=None, # `{setting: [values]}`: the axes
                 fixed:dict|None=None, # `{setting: value}`: the same for every point
                 points:list|None=None, # explicit points, each crossed with the grid
@@ -150,6 +147,41 @@ def expand_grid(grid:dict|None=None, # `{setting: [values]}`: the axes
             p = normalise_point({**fixed, **dict(zip(grid, combo)), **base})
             out.setdefault(point_id(p), p)
     return list(out.values())
+
+# %% ../nbs/20_sweep.ipynb #8b0cbd10
+class ConfigError(ValueError):
+    "A sweep config that cannot be used; its message is one line naming the file."
+
+def _what(v) -> str: return {list: 'a list', dict: 'a table', str: 'a string', bool: 'a boolean', type(None): 'null'}.get(type(v), repr(v))
+
+def _config_doc(p:Path):
+    "The parsed config file `p` (JSON, or TOML by suffix)."
+    if p.is_dir(): raise ConfigError(f"{p} is a folder; give the sweep config file (JSON, or TOML with the suffix .toml)")
+    try: text = p.read_text()
+    except UnicodeDecodeError: raise ConfigError(f"{p} is not a text file; a sweep config is JSON or TOML") from None
+    except OSError as e: raise ConfigError(f"cannot read the sweep config {p}: {e.strerror or e}") from None
+    if p.suffix == '.toml':
+        import tomllib
+        try: return tomllib.loads(text)
+        except tomllib.TOMLDecodeError as e: raise ConfigError(f"{p} is not valid TOML ({' '.join(str(e).split())})") from None
+    try: return json.loads(text)
+    except json.JSONDecodeError as e: raise ConfigError(f"{p} is not valid JSON ({e}); a TOML config needs the suffix .toml") from None
+
+def load_config(path:str|Path) -> dict:
+    "A sweep config (JSON, or TOML by suffix): `{'grid': {setting: [values]}, 'set': {setting: value}, 'points': [{...}]}`."
+    p = Path(path).expanduser()
+    if not p.exists(): raise FileNotFoundError(f"no sweep config at {p}")
+    doc = _config_doc(p)
+    if not isinstance(doc, dict): raise ConfigError(f"{p}: a sweep config is a table with grid, set and points, got {_what(doc)}")
+    extra = set(doc) - {'grid', 'set', 'points'}
+    if extra: raise ConfigError(f"{p}: unknown key(s) {', '.join(sorted(extra))}; a sweep config has grid, set and points")
+    for k in ('grid', 'set'):
+        if not isinstance(doc.get(k, {}), dict): raise ConfigError(f"{p}: {k} must be a table of settings, got {_what(doc[k])}")
+    for k, v in doc.get('grid', {}).items():
+        if not isinstance(v, list) or not v: raise ConfigError(f"{p}: grid.{k} must be a non-empty list of values, got {v!r}")
+    pts = doc.get('points', [])
+    if not isinstance(pts, list) or not all(isinstance(q, dict) for q in pts): raise ConfigError(f"{p}: points must be a list of tables/objects")
+    return dict(grid=dict(doc.get('grid', {})), set=dict(doc.get('set', {})), points=list(pts))
 
 # %% ../nbs/20_sweep.ipynb #f412fba5
 def _run_synthetic(point:dict, out:Path, cache_dir:Path):
@@ -172,11 +204,13 @@ def run_point(point:dict, # a normalised point (see `normalise_point`)
     if point.get('data') == 'synthetic': return _run_synthetic(point, out, cache_dir)
     w2s_prefs_run(**point, out=str(out), cache_dir=str(cache_dir), progress=False, figures=False, workers=1)
 
+SWEEP_REQUIRED = ('accuracy',)   # a point's PGR may be undefined in a seed (the ceiling does not beat the weak supervisor there)
+
 def point_state(pdir:str|Path) -> str:
-    "`'done'` (its results.json loads), `'failed'` (an error.txt and no results) or `'missing'`."
+    "`'done'` (its results.json loads and passes `results.check_results`), `'failed'` (an error.txt and no such results) or `'missing'`."
     pdir = Path(pdir)
     try:
-        load_results(pdir)
+        load_results(pdir, SWEEP_REQUIRED)
         return 'done'
     except (OSError, ValueError): return 'failed' if (pdir/'error.txt').exists() else 'missing'
 
@@ -242,7 +276,9 @@ def _point_task(point:dict, pdir:str, cache_dir:str, threads:float=1) -> dict:
     except OSError: pdir = Path(tempfile.mkdtemp())/pdir.name   # a node where --out does not exist: the files go back to the driver
     (pdir/'error.txt').unlink(missing_ok=True)
     with open(pdir/'log.txt', 'w') as log, redirect_stdout(log), redirect_stderr(log):
-        try: run_point(point, pdir, cache_dir)
+        try:
+            run_point(point, pdir, cache_dir)
+            load_results(pdir, SWEEP_REQUIRED)   # a document the table would refuse is this point's failure
         except Exception as e:
             err = _one_line(e)
             tb = traceback.format_exc()
@@ -250,6 +286,41 @@ def _point_task(point:dict, pdir:str, cache_dir:str, threads:float=1) -> dict:
     if err: atomic_write(pdir/'error.txt', lambda f: f.write(f"{err}\n\n{tb}".encode()))
     return dict(status='failed' if err else 'ran', error=err, seconds=time.time() - t0, node=socket.gethostname(),
                 files={n: (pdir/n).read_bytes() for n in OUTPUT_FILES if (pdir/n).exists()})
+
+# %% ../nbs/20_sweep.ipynb #12d85fe4
+def start_watchdog():
+    "Start `w2s_prefs.watchdog` on this process: if it ends without `stop_watchdog` (SIGKILL), the processes it started meanwhile are killed."
+    import ray, w2s_prefs
+    path = [str(Path(ray.__file__).parent/'thirdparty_files'), str(Path(w2s_prefs.__file__).resolve().parent.parent),
+            os.environ.get('PYTHONPATH', '')]
+    return subprocess.Popen([sys.executable, '-m', 'w2s_prefs.watchdog', str(os.getpid())], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True, env=dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, path))))
+
+def stop_watchdog(dog:subprocess.Popen):
+    "Close the watchdog's pipe (it kills what this process started and still runs, then exits) and wait for it."
+    dog.stdin.close()
+    try: dog.wait(timeout=10)
+    except subprocess.TimeoutExpired: dog.kill()
+
+@contextmanager
+def ray_session(address:str|None=None, # a running cluster, or None: a local instance (see `init_ray`)
+                num_cpus:int|None=None, # CPUs of a local instance
+               ):
+    "Ray for the `with` block: connect, and on leaving shut down what this started; a local instance is watched (`start_watchdog`)."
+    import ray
+    dog = None if address or ray.is_initialized() else start_watchdog()
+    started = False
+    try:
+        term = signal.getsignal(signal.SIGTERM)
+        started = init_ray(address, num_cpus)
+        if callable(term) and threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, term)   # Ray's core replaces a Python SIGTERM handler with its own (it logs and aborts)
+        yield
+    finally:
+        try:
+            if started: ray.shutdown()
+        finally:
+            if dog: stop_watchdog(dog)
 
 # %% ../nbs/20_sweep.ipynb #37c8b8d0
 def _write_if_changed(path:Path, data:bytes):
@@ -281,12 +352,11 @@ def run_sweep(points:list, # points (dicts of settings; see `expand_grid`)
         if st == 'done': status[pid] = 'reused'
         elif st == 'failed' and not retry_failed: status[pid], info[pid] = 'failed', dict(error=point_error(pdir), previous=True)
     todo = [(pid, p) for pid, p in points if pid not in status]
-    interrupted = False
+    interrupted = None
     if todo:
         from tqdm.auto import tqdm
         import ray
-        started = init_ray(address, num_cpus)
-        try:
+        with ray_session(address, num_cpus):
             from w2s_prefs import sweep   # by reference: workers import the module, whose code on a cluster is the driver's (see `init_ray`)
             task = ray.remote(sweep._point_task)
             refs = {task.options(num_cpus=cpus_per_point, num_gpus=gpus_per_point if str(p.get('device') or '').startswith('cuda') else 0,
@@ -309,21 +379,21 @@ def run_sweep(points:list, # points (dicts of settings; see `expand_grid`)
                             info[pid] = {k: res[k] for k in ('error', 'seconds', 'node') if res.get(k) is not None}
                             bar.update(); bar.set_postfix(failed=sum(s == 'failed' for s in status.values()))
                             if on_point: on_point(pid, status[pid])
-                except KeyboardInterrupt:
-                    interrupted = True
+                except KeyboardInterrupt as e:   # Ctrl-C, or SIGTERM in the command (`Terminated`)
+                    interrupted = e
                     for ref in pending: ray.cancel(ref, force=True)
-        finally:
-            if started: ray.shutdown()
-    summary = finish_sweep(points, status, info, out, t0, interrupted, figures)
-    if interrupted: raise KeyboardInterrupt
+    summary = finish_sweep(points, status, info, out, t0, interrupted is not None, figures)
+    if interrupted is not None: raise interrupted
     return summary
 
 # %% ../nbs/20_sweep.ipynb #6ea94ccf
 def finish_sweep(points:list, status:dict, info:dict, out:Path, t0:float, interrupted:bool=False, figures:bool=True) -> dict:
     "Write the table of the points that are done, the figures and `summary.json`; returns the summary."
-    cols = sweep_columns([p for _, p in points])
-    rows = [r for pid, p in points if status.get(pid) in ('ran', 'reused')
-            for r in point_rows(pid, settings_row(p, cols), load_results(out/'points'/pid))]
+    cols, rows = sweep_columns([p for _, p in points]), []
+    for pid, p in points:
+        if status.get(pid) not in ('ran', 'reused'): continue
+        try: rows += point_rows(pid, settings_row(p, cols), load_results(out/'points'/pid, SWEEP_REQUIRED))
+        except (OSError, ValueError) as e: status[pid], info[pid] = 'failed', dict(error=_one_line(e))
     files = write_table(rows, out) if rows else {}
     if figures and rows: files.update(save_sweep_figures(rows, out))
     count = lambda s: sum(v == s for v in status.values())
@@ -394,17 +464,31 @@ def w2s_prefs_sweep(
     if summary['files']: print(f"wrote {', '.join(summary['files'].values())}, summary.json")
     return summary
 
+class Terminated(KeyboardInterrupt):
+    "SIGTERM, raised in the main thread: the sweep stops as on Ctrl-C (Ray shut down, finished points kept)."
+
+def _terminate(signum, frame):
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)   # one is enough: let the shutdown finish
+    _terminate.received = True   # Ray's wait may hand the interruption on as a plain KeyboardInterrupt
+    raise Terminated()
+
 def main(argv:list|None=None):
     "Entry point of the `w2s-prefs-sweep` console script (and of `python -m w2s_prefs.sweep`)."
     p = anno_parser(w2s_prefs_sweep, prog='w2s-prefs-sweep')
     args = vars(p.parse_args(normalise_argv(sys.argv[1:] if argv is None else list(argv))))
     for k in ('pdb', 'xtra'): args.pop(k, None)
+    _terminate.received = False
+    main_thread = threading.current_thread() is threading.main_thread()   # signals can be set only there (not in a test runner's thread)
+    previous = signal.signal(signal.SIGTERM, _terminate) if main_thread else None
     try: summary = w2s_prefs_sweep(**args)
     except USER_ERRORS as e:
         print(f"w2s-prefs-sweep: error: {e}", file=sys.stderr); sys.exit(2)
-    except KeyboardInterrupt:
-        print("w2s-prefs-sweep: interrupted; finished points are kept under --out/points and summary.json says what finished; "
-              "rerun the same command to run only the rest", file=sys.stderr); sys.exit(130)
+    except KeyboardInterrupt as e:
+        how = 'terminated' if isinstance(e, Terminated) or _terminate.received else 'interrupted'
+        print(f"w2s-prefs-sweep: {how}; finished points are kept under --out/points and summary.json says what finished; "
+              "rerun the same command to run only the rest", file=sys.stderr); sys.exit(143 if how == 'terminated' else 130)
+    finally:
+        if main_thread: signal.signal(signal.SIGTERM, previous)
     if summary and summary['failed']: sys.exit(1)
 
 # %% ../nbs/20_sweep.ipynb #a122b2d8
