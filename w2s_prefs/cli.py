@@ -38,7 +38,7 @@ def _save_figures(doc:dict, out:Path) -> dict:
               f"the results are in {out}", file=sys.stderr)
         return {}
 
-# %% ../nbs/19_cli.ipynb #76d8fa8d
+# %% ../nbs/19_cli.ipynb #8c109f25
 def w2s_prefs_run(out:str|None=None, # output directory (default runs/<data>-<weak>-<strong>)
                   retrain:bool=False, # train every method again instead of reusing finished runs from <cache-dir>/runs
                   figures:bool=True, # write the PNG figures
@@ -47,6 +47,7 @@ def w2s_prefs_run(out:str|None=None, # output directory (default runs/<data>-<we
                  ):
     "Run one weak-to-strong experiment (every method, several data-varying seeds); write results.json, runs.csv and figures to `out`."
     t0 = time.time()
+    if isinstance(settings.get('grid'), (list, tuple)): settings['grid'] = parse_grid(settings['grid'])   # the command line's spelling
     cfg = validate(from_dict(settings))
     out = Path(out or Path('runs')/f'{cfg.data}-{cfg.weak}-{cfg.strong}').expanduser()
     created = not out.exists()
@@ -133,13 +134,12 @@ def one_line_warnings(prog:str='w2s-prefs'):
     "Print every warning as one line `<prog>: warning: <message>`."
     warnings.formatwarning = lambda message, category, *args, **kwargs: f"{prog}: warning: {' '.join(str(message).split())}\n"
 
-# %% ../nbs/19_cli.ipynb #4b830a67
+# %% ../nbs/19_cli.ipynb #56e7af38
 def main(argv:list|None=None):
     "Entry point of the `w2s-prefs` console script."
     one_line_warnings()
     args = vars(config_parser().parse_args(normalise_argv(sys.argv[1:] if argv is None else list(argv))))
     try:
-        if 'grid' in args: args['grid'] = parse_grid(args['grid'])
         with on_sigterm(): w2s_prefs_run(**args)
     except USER_ERRORS as e:
         print(f"w2s-prefs: error: {' '.join(str(e).split())}", file=sys.stderr); sys.exit(2)

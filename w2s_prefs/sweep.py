@@ -18,7 +18,7 @@ from .results import save_results, load_results, write_table, load_sweep, Result
 from .data import DATASETS
 from .models import WEAK, STRONG
 from .figures import varying, summarize, group_key, settings_label, none_to_nan, save_sweep_figures
-from .cli import w2s_prefs_run, USER_ERRORS, normalise_argv
+from .cli import w2s_prefs_run, run_settings, USER_ERRORS, normalise_argv
 
 # %% auto #0
 __all__ = ['CONTROLLED', 'TRAIN_SETTINGS', 'SYNTHETIC_ALIASES', 'SWEEP_REQUIRED', 'OUTPUT_FILES', 'Assignments', 'settings',
@@ -44,9 +44,8 @@ def _kind(hint) -> tuple:
 
 @functools.cache
 def _run_settings() -> dict:
-    "`{name: (default, kind)}` of every setting of `w2s_prefs_run` a point may give."
-    hints = typing.get_type_hints(w2s_prefs_run, include_extras=True)
-    return {k: (p.default, _kind(hints.get(k, str))) for k, p in inspect.signature(w2s_prefs_run).parameters.items() if k not in CONTROLLED}
+    "`{name: (default, kind)}` of every experiment setting a point may give: the configuration's (`cli.run_settings`)."
+    return {k: (d, ('list', str) if k in ('methods', 'grid') else _kind(t)) for k, (d, t) in run_settings().items() if k not in CONTROLLED}
 
 @functools.cache
 def _synthetic_settings() -> dict:
