@@ -13,3 +13,7 @@ Modules:
 - `w2s_prefs.synthetic`: A task with a known answer: a linear teacher in the strong embedding space, a weak supervisor that sees a noisy low-dimensional view of it, and the baseline students (ceiling, naive hard/soft, auxiliary confidence) compared over seeds."""
 
 __version__ = "0.0.1"
+
+# Importing the package registers every loss (probes, pref_probe), data set (data, text), weak supervisor and student
+# (models, text), and the method table (methods): `import w2s_prefs` is enough to train or name any of them.
+from . import probes, pref_probe, data, models, text, methods  # noqa: E402,F401
