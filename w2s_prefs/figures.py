@@ -12,6 +12,7 @@ import numpy as np
 import matplotlib.pyplot as plt
 from .storage import atomic_write
 from .metrics import mean_ci
+from .results import references
 
 # %% auto #0
 __all__ = ['FIGURES', 'PGR_FLOOR', 'LINESTYLES', 'plot_pgr', 'plot_pgr_compare', 'plot_paired', 'plot_accuracy_by_epoch',
@@ -66,7 +67,7 @@ def plot_pgr_compare(docs:dict, ax=None):
 # %% ../nbs/18_figures.ipynb #df00d511
 def plot_paired(doc:dict, axes=None, key:str='pgr'):
     "Paired per-seed differences of `key` against each baseline: mean and 95% interval per method (filled: interval excludes 0)."
-    bases = [b for b in ('weak_soft', 'aux_conf') if b in doc['methods']]
+    bases = [b for b in references(doc['config']) if b in doc['methods']]
     if axes is None: _, axes = plt.subplots(1, len(bases), figsize=(5 * len(bases), 3.8), sharey=True, squeeze=False)
     axes = np.ravel(axes)
     ms = [m for m in _students(doc)]

@@ -11,16 +11,14 @@ from pathlib import Path
 import numpy as np
 import matplotlib.pyplot as plt
 from .storage import atomic_write
-from .results import load_results
+from .results import load_results, references, family
 from .figures import plot_pgr, _students
 
 # %% auto #0
-__all__ = ['PREFERENCE_METHODS', 'START', 'END', 'README_METRICS', 'verdict', 'results_markdown', 'block_markers', 'ReadmeError',
-           'block_span', 'update_readme', 'readme_main', 'compare_markdown', 'explorer']
+__all__ = ['START', 'END', 'README_METRICS', 'verdict', 'results_markdown', 'block_markers', 'ReadmeError', 'block_span',
+           'update_readme', 'readme_main', 'compare_markdown', 'explorer']
 
 # %% ../nbs/21_report.ipynb #ef44bbb5
-PREFERENCE_METHODS = ('prefs_same_class', 'prefs_hard', 'prefs_soft', 'prefs_within', 'prefs_confdiff', 'prefs_self_harden', 'spread_prefs')
-
 def _ci(st, signed=False):
     if st is None or st.get('mean') is None: return 'n/a'
     f = '{:+.3f}' if signed else '{:.3f}'
@@ -35,20 +33,20 @@ def results_markdown(doc:dict, figure:str='docs/pgr.png') -> str:
     "The README's results block: table, figure and comparative sentences, all computed from `doc`."
     M, n = doc['methods'], len(doc['config']['seeds'])
     pair = lambda m, b: M[m].get('paired', {}).get(b, {}).get('pgr')
-    rows = ['| method | accuracy | PGR | PGR - weak_soft (paired) | PGR - aux_conf (paired) | agreement | PGR, ground-truth selection |',
-            '|---|---|---|---|---|---|---|']
+    refs = [b for b in references(doc['config']) if b in M]   # the method table's references (`methods.METHODS`)
+    rows = ['| method | accuracy | PGR | ' + ''.join(f'PGR - {b} (paired) | ' for b in refs) + 'agreement | PGR, ground-truth selection |',
+            '|---|---|---|' + '---|' * len(refs) + '---|---|']
     for m, d in M.items():
-        rows.append(f"| `{m}` | {_ci(d['accuracy'])} | {_ci(d['pgr'])} | {_ci(pair(m, 'weak_soft'), True)} | "
-                    f"{_ci(pair(m, 'aux_conf'), True)} | {_ci(d['agreement'])} | {_ci(d.get('oracle_pgr'))} |")
+        rows.append(f"| `{m}` | {_ci(d['accuracy'])} | {_ci(d['pgr'])} | " + ''.join(f"{_ci(pair(m, b), True)} | " for b in refs)
+                    + f"{_ci(d['agreement'])} | {_ci(d.get('oracle_pgr'))} |")
     mode = 'one fixed split (intervals cover training noise only)' if doc['config'].get('fixed_split') else f'{n} data-varying seeds'
     students = [m for m in M if m != 'ceiling']
     best = max(students, key=lambda m: M[m]['pgr']['mean'] if M[m]['pgr']['mean'] is not None else -1e9)
-    prefs = [m for m in PREFERENCE_METHODS if m in M]
+    prefs = [m for m in family(doc['config'], 'preference') if m in M]
     say = [f"- Weak supervisor {doc['weak_accuracy']:.3f}, ceiling {doc['strong_accuracy']:.3f} (means over {mode}; "
            f"[95% t-interval]; paired columns: mean and interval of the per-seed differences)."]
     say.append(f"- Highest mean PGR: `{best}`, {_ci(M[best]['pgr'])}.")
-    for b in ('weak_soft', 'aux_conf'):
-        if b not in M: continue
+    for b in refs:
         groups = {}
         for m in students:
             if m != b: groups.setdefault(verdict(pair(m, b)), []).append(f'`{m}`')
@@ -56,12 +54,12 @@ def results_markdown(doc:dict, figure:str='docs/pgr.png') -> str:
             if v in groups: say.append(f"- Against `{b}` (paired PGR): {', '.join(groups[v])} {v.replace('is ', 'are ').replace('beats', 'beat').replace('loses', 'lose')} it.")
     if prefs:
         bp = max(prefs, key=lambda m: M[m]['pgr']['mean'] if M[m]['pgr']['mean'] is not None else -1e9)
-        vs_soft, vs_aux = pair(bp, 'weak_soft'), pair(bp, 'aux_conf')
-        say.append(f"- Best preference method: `{bp}` (PGR {_ci(M[bp]['pgr'])}); against `weak_soft` {_ci(vs_soft, True)}: it "
-                   f"{verdict(vs_soft)} `weak_soft`; against `aux_conf` {_ci(vs_aux, True)}: it {verdict(vs_aux)} `aux_conf`.")
+        say.append(f"- Best preference method: `{bp}` (PGR {_ci(M[bp]['pgr'])}); "
+                   + '; '.join(f"against `{b}` {_ci(pair(bp, b), True)}: it {verdict(pair(bp, b))} `{b}`" for b in refs) + '.')
+        (soft, vs_soft), (aux, vs_aux) = [(b, pair(bp, b)) for b in refs[:2]] if len(refs) >= 2 else [(None, None)] * 2
         if vs_soft and vs_aux:
-            say.append(f"- Targets: best preference method's paired interval against `weak_soft` above zero: "
-                       f"{'met' if vs_soft['lo'] is not None and vs_soft['lo'] > 0 else 'missed'}; its mean against `aux_conf` at or above zero: "
+            say.append(f"- Targets: best preference method's paired interval against `{soft}` above zero: "
+                       f"{'met' if vs_soft['lo'] is not None and vs_soft['lo'] > 0 else 'missed'}; its mean against `{aux}` at or above zero: "
                        f"{'met' if vs_aux['mean'] >= 0 else 'missed'}; best method's PGR >= 0.45: "
                        f"{'met' if M[best]['pgr']['mean'] >= .45 else 'missed'} ({M[best]['pgr']['mean']:.3f}).")
     order = sorted(students, key=lambda m: -(M[m]['pgr']['mean'] if M[m]['pgr']['mean'] is not None else -1e9))
@@ -143,14 +141,15 @@ def readme_main(argv:list|None=None):
 # %% ../nbs/21_report.ipynb #ae9db908
 def compare_markdown(docs:dict, # {label: results document}, e.g. {'images': ..., 'text': ...}
                     ) -> str:
-    "One markdown table: per method, PGR and its paired differences against `weak_soft` and `aux_conf` in each results document."
+    "One markdown table: per method, PGR and its paired differences against the references in each results document."
     methods = list(dict.fromkeys(m for d in docs.values() for m in _students(d)))
+    refs = references(next(iter(docs.values()))['config'])
     pair = lambda d, m, b: d['methods'][m].get('paired', {}).get(b, {}).get('pgr') if m in d['methods'] else None
-    head = ['method'] + [f'{k}: {c}' for k in docs for c in ('PGR', '- weak_soft', '- aux_conf')]
+    head = ['method'] + [f'{k}: {c}' for k in docs for c in ('PGR', *(f'- {b}' for b in refs))]
     rows = ['| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
     for m in methods:
         cells = [f'`{m}`'] + [c for d in docs.values() for c in (_ci(d['methods'][m]['pgr']) if m in d['methods'] else 'n/a',
-                                                                 _ci(pair(d, m, 'weak_soft'), True), _ci(pair(d, m, 'aux_conf'), True))]
+                                                                 *(_ci(pair(d, m, b), True) for b in refs))]
         rows.append('| ' + ' | '.join(cells) + ' |')
     gaps = '; '.join(f"{k}: weak {d['weak_accuracy']:.3f}, ceiling {d['strong_accuracy']:.3f}" for k, d in docs.items())
     return '\n'.join(rows) + f'\n\n{gaps} (means over seeds; [95% t-interval]; paired differences per seed).\n'

@@ -13,11 +13,17 @@ from .storage import atomic_write, check_writable
 from .metrics import summarize_seeds, mean_ci, format_table
 
 # %% auto #0
-__all__ = ['BASELINES', 'SCHEMA', 'SCALARS', 'REQUIRED', 'Results', 'results_dict', 'save_results', 'write_table', 'load_sweep',
-           'ResultsError', 'check_results', 'load_results']
+__all__ = ['SCHEMA', 'SCALARS', 'REQUIRED', 'references', 'family', 'Results', 'results_dict', 'save_results', 'write_table',
+           'load_sweep', 'ResultsError', 'check_results', 'load_results']
 
 # %% ../nbs/12_results.ipynb #bedbfe69
-BASELINES = ('weak_soft', 'aux_conf')
+def references(config:dict) -> list:
+    "The methods every other one is paired against: those the results' method table marks `reference` (`methods.METHODS`)."
+    return [m for m, t in (config.get('method_table') or {}).items() if t.get('reference')]
+
+def family(config:dict, name:str) -> list:
+    "The methods of family `name` ('baseline', 'self-training', 'preference', 'cleaning', 'ceiling') in the results' method table."
+    return [m for m, t in (config.get('method_table') or {}).items() if t.get('family') == name]
 
 @dataclass
 class Results:
@@ -52,7 +58,7 @@ class Results:
         with warnings.catch_warnings():
             warnings.simplefilter('ignore')
             t = format_table(self.by_method(), keys=keys)
-        cols = [(b, self.paired(b)) for b in BASELINES if b in self.methods]
+        cols = [(b, self.paired(b)) for b in references(self.config) if b in self.methods]
         fmt = lambda c: 'nan' if c['n'] == 0 or math.isnan(c['mean']) else (f"{c['mean']:+.3f}" + ('' if math.isnan(c['lo']) else f" [{c['lo']:+.3f}, {c['hi']:+.3f}]"))
         lines = t.split('\n')
         extra = [[f'pgr - {b}' for b, _ in cols], ['-' * 24 for _ in cols]] + [[fmt(p[m]) for _, p in cols] for m in self.methods]
@@ -77,7 +83,7 @@ def _nan_to_none(o):
 def results_dict(res:Results) -> dict:
     "The JSON document of `res` (schema `w2s_prefs.results/2`)."
     methods = {}
-    paired = {b: {key: res.paired(b, key) for key in ('pgr', 'accuracy')} for b in BASELINES}
+    paired = {b: {key: res.paired(b, key) for key in ('pgr', 'accuracy')} for b in references(res.config)}
     for m, rs in res.by_method().items():
         d = {}
         for key in SCALARS:
