@@ -12,7 +12,7 @@ except what nbdev runs for `show_doc`.
 One source for both doc builds:
 - page order and navigation: nbdev's `sidebar.yml` (`nbdev_sidebar`, from the notebooks' file names, the same file
   Quarto reads; a hand-written one is used as is when `custom_sidebar = true`);
-- page names: nbdev's `output-file` (`21_report.ipynb` -> `report.html`), so nbdev's doc links and the Quarto site's
+- page names: nbdev's `output-file` (`22_report.ipynb` -> `report.html`), so nbdev's doc links and the Quarto site's
   URLs work here too;
 - title, description, repository: `[tool.nbdev]` in pyproject.toml (which also writes nbs/nbdev.yml).
 

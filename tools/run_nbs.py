@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Re-execute notebooks in place and keep their outputs (figures, tables), so GitHub and the docs show them.
 
-    W2S_PREFS_RESULTS=runs/default python tools/run_nbs.py nbs/21_report.ipynb nbs/17_experiment.ipynb
+    W2S_PREFS_RESULTS=runs/default python tools/run_nbs.py nbs/22_report.ipynb nbs/17_experiment.ipynb
 
 Each notebook runs exactly as `nbdev-test` runs it (nbdev's own executor, in its folder, cells flagged with
 `tst_flags` such as `slow` skipped unless given with --flags), in a fresh process, with this checkout's `w2s_prefs`
