@@ -293,7 +293,7 @@ def start_watchdog():
     import ray, w2s_prefs
     path = [str(Path(ray.__file__).parent/'thirdparty_files'), str(Path(w2s_prefs.__file__).resolve().parent.parent),
             os.environ.get('PYTHONPATH', '')]
-    return subprocess.Popen([sys.executable, '-m', 'w2s_prefs.watchdog', str(os.getpid())], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+    return subprocess.Popen([sys.executable, str(Path(w2s_prefs.__file__).parent/'watchdog.py'), str(os.getpid())], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, start_new_session=True, env=dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, path))))
 
 def stop_watchdog(dog:subprocess.Popen):

@@ -1,4 +1,4 @@
-"""Stops the Ray processes a `w2s-prefs-sweep` driver started when the driver dies without shutting them down (SIGKILL): `python -m w2s_prefs.watchdog DRIVER_PID`, with a pipe as stdin that only the driver holds.
+"""Stops the Ray processes a `w2s-prefs-sweep` driver started when the driver dies without shutting them down (SIGKILL): `python .../w2s_prefs/watchdog.py DRIVER_PID`, with a pipe as stdin that only the driver holds.
 
 Docs: https://w2s-prefs.github.io/w2s_prefs/watchdog.html.md"""
 
@@ -38,5 +38,5 @@ def watch(driver:int, # the process whose new descendants are watched
         if select.select([stream], [], [], every)[0] and not stream.readline(): break
     return kill_noted(psutil, noted)
 
-if __name__ == '__main__' and getattr(globals().get('__spec__'), 'name', None) == 'w2s_prefs.watchdog':
-    watch(int(sys.argv[1]))   # `python -m w2s_prefs.watchdog DRIVER_PID`
+if __name__ == '__main__' and os.path.basename(sys.argv[0]) == 'watchdog.py':
+    watch(int(sys.argv[1]))   # `python .../w2s_prefs/watchdog.py DRIVER_PID` (not in a notebook, whose `__name__` is '__main__' too)
