@@ -140,25 +140,27 @@ def entry_kwargs(cfg:ExperimentConfig, role:str) -> dict:
     if cfg.random_init and 'pretrained' in entry_options(role, name): kw['pretrained'] = False
     return kw
 
-# %% ../nbs/14_config.ipynb #edc8df08
+# %% ../nbs/14_config.ipynb #3aa23b5a
 def config_methods(cfg:ExperimentConfig) -> list[Method]:
     "The configuration's methods: `get_methods(cfg.methods)` with `lr`/`weight_decay` fixed and the `grid` axes set."
     ms = get_methods(cfg.methods)
     unknown = [k for k in cfg.grid if k != '*' and k not in [m.name for m in ms]]
-    if unknown: raise ValueError(f"--grid names method(s) {', '.join(unknown)} that do not run; running: {', '.join(m.name for m in ms)}")
+    if unknown:
+        raise ValueError(f"--grid names method(s) {', '.join(unknown)} that do not run; running: {', '.join(m.name for m in ms)}")
     for knob in cfg.grid.get('*', {}):
         if not any(knob in m.knobs for m in ms):
             raise ValueError(f"--grid {knob}: no running method takes knob {knob!r}; known: {', '.join(sorted(set().union(*(m.knobs for m in ms))))}")
     out = []
     for m in ms:
         for knob in cfg.grid.get(m.name, {}):
-            if knob not in m.knobs: raise ValueError(f"--grid {m.name}:{knob}: method {m.name!r} takes no knob {knob!r}; known: {', '.join(m.knobs)}")
+            if knob not in m.knobs:
+                raise ValueError(f"--grid {m.name}:{knob}: method {m.name!r} takes no knob {knob!r}; known: {', '.join(m.knobs)}")
         m = fix(m, **{k: v for k, v in dict(lr=cfg.lr, weight_decay=cfg.weight_decay).items() if v is not None})
         axes = {**{k: v for k, v in cfg.grid.get('*', {}).items() if k in m.knobs}, **cfg.grid.get(m.name, {})}
         out.append(widen(m, **axes) if axes else m)
     return out
 
-# %% ../nbs/14_config.ipynb #e51754af
+# %% ../nbs/14_config.ipynb #90b51f1e
 def _check_low(cfg:ExperimentConfig) -> None:
     for f in dataclasses.fields(cfg):
         low, v = f.metadata.get('low'), getattr(cfg, f.name)
@@ -170,8 +172,10 @@ def _check_device(device:str|None) -> None:
     if device is None: return
     kind = device.split(':')[0]
     if kind not in DEVICES: raise ValueError(f"unknown --device {device!r}; choose one of {', '.join(DEVICES)}")
-    if kind == 'cuda' and not torch.cuda.is_available(): raise ValueError("--device cuda: no CUDA GPU is visible to torch; use --device cpu")
-    if kind == 'mps' and not torch.backends.mps.is_available(): raise ValueError("--device mps: no Apple GPU is available; use --device cpu")
+    if kind == 'cuda' and not torch.cuda.is_available():
+        raise ValueError("--device cuda: no CUDA GPU is visible to torch; use --device cpu")
+    if kind == 'mps' and not torch.backends.mps.is_available():
+        raise ValueError("--device mps: no Apple GPU is available; use --device cpu")
 
 def _check_folder(option:str, path) -> None:
     if path is not None and Path(path).expanduser().is_file():

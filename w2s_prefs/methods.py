@@ -26,13 +26,14 @@ CLEAN_KNOB = dict(spread='alpha', cut='keep')   # a cleaning step and the grid k
 CALIBRATIONS = (None, 'affine', 'prob')
 TRAINING_KNOBS = ('lr', 'weight_decay')   # every loss takes these (`probes.HEAD_KEYS` less the per-head `seed` and `data`)
 
-# %% ../nbs/13_methods.ipynb #86e2667e
+# %% ../nbs/13_methods.ipynb #4a328988
 def _known(what:str, value, known) -> None:
     if value not in known: raise ValueError(f"unknown {what} {value!r}; known: {', '.join(map(str, known))}")
 
 def check_method(m) -> None:
     "Raise a one-line `ValueError` naming what is wrong with method `m` (its loss, family, targets, cleaning, grid)."
-    if not isinstance(m.name, str) or not m.name.isidentifier(): raise ValueError(f"a method's name must be an identifier, got {m.name!r}")
+    if not isinstance(m.name, str) or not m.name.isidentifier():
+        raise ValueError(f"a method's name must be an identifier, got {m.name!r}")
     _known(f'loss of method {m.name!r}:', m.loss, loss_names())
     _known(f'family of method {m.name!r}:', m.family, FAMILIES)
     _known(f'targets of method {m.name!r}:', m.targets, TARGETS)
@@ -42,9 +43,11 @@ def check_method(m) -> None:
         raise ValueError(f"method {m.name!r}: only the ceiling family trains on ground truth (targets='truth')")
     if not isinstance(m.grid, dict) or not all(isinstance(v, (list, tuple)) and len(v) for v in m.grid.values()):
         raise ValueError(f"method {m.name!r}: the grid must map each knob to a non-empty list of values, got {m.grid!r}")
-    if both := set(m.grid) & set(m.fixed): raise ValueError(f"method {m.name!r}: {', '.join(sorted(both))} both fixed and in the grid")
+    if both := set(m.grid) & set(m.fixed):
+        raise ValueError(f"method {m.name!r}: {', '.join(sorted(both))} both fixed and in the grid")
     clean = CLEAN_KNOB.get(m.clean)
-    if clean and clean not in m.grid and clean not in m.fixed: raise ValueError(f"method {m.name!r}: cleaning {m.clean!r} needs knob {clean!r}")
+    if clean and clean not in m.grid and clean not in m.fixed:
+        raise ValueError(f"method {m.name!r}: cleaning {m.clean!r} needs knob {clean!r}")
     for c in param_grid(**m.grid):
         try: check_knobs(m.loss, {k: v for k, v in {**c, **m.fixed}.items() if k != clean})
         except ValueError as e: raise ValueError(f"method {m.name!r}: {e}") from None
@@ -123,10 +126,11 @@ METHODS = {m.name: m for m in [
            family='preference', doc="prefs_within on label-spread targets: spreading as the source of the preferences"),
 ]}
 
-# %% ../nbs/13_methods.ipynb #dfeb3650
+# %% ../nbs/13_methods.ipynb #5fff28c9
 def register_method(m:Method, replace:bool=False) -> Method:
     "Add `m` to `METHODS` (refused if the name is taken, unless `replace`); returns `m`."
-    if m.name in METHODS and not replace: raise ValueError(f"a method called {m.name!r} is already registered; pass replace=True")
+    if m.name in METHODS and not replace:
+        raise ValueError(f"a method called {m.name!r} is already registered; pass replace=True")
     METHODS[m.name] = m
     return m
 

@@ -81,44 +81,53 @@ def run_cache_key(method:Method, draws:dict, **settings) -> tuple[str, dict]:
                      targets=fingerprint(*(method_targets(method, d) for d in draws.values())),
                      code=code_digest(), torch=torch.__version__, **settings)
 
-# %% ../nbs/16_runs.ipynb #e944a233
+# %% ../nbs/16_runs.ipynb #944e7baf
 def probs_problem(p, rows:int, k:int) -> str|None:
     "What is wrong with `p` as `rows` x `k` predicted probabilities (None: nothing)."
     if not isinstance(p, Tensor): return f'probabilities are a {type(p).__name__}, not a tensor'
     if p.dtype != torch.float32: return f'probabilities are {p.dtype}, not float32'
     if tuple(p.shape) != (rows, k): return f'probabilities have shape {tuple(p.shape)}, expected {(rows, k)}'
     if not torch.isfinite(p).all(): return 'probabilities are not finite'
-    if (p < 0).any() or not torch.allclose(p.sum(1), torch.ones(rows), atol=1e-3): return 'probabilities do not sum to one'
+    if (p < 0).any() or not torch.allclose(p.sum(1), torch.ones(rows), atol=1e-3):
+        return 'probabilities do not sum to one'
     return None
 
-# %% ../nbs/16_runs.ipynb #91f36518
+# %% ../nbs/16_runs.ipynb #34c9fe0a
 def fit_problem(d:dict, meta:dict, method:Method, draws:dict, epochs:int) -> str|None:
     "What is wrong with the run-cache entry `d` of `method` on `draws` (None: it is what this run needs)."
     if not isinstance(d, dict) or d.get('meta') != meta: return 'its metadata do not match'
     fit = d.get('fit')
     if not isinstance(fit, dict) or not isinstance(fit.get('runs'), list): return "it holds no 'fit' with runs"
-    if [r.get('seed') for r in fit['runs']] != list(draws): return f"its seeds {[r.get('seed') for r in fit['runs']]} are not {list(draws)}"
+    if [r.get('seed') for r in fit['runs']] != list(draws):
+        return f"its seeds {[r.get('seed') for r in fit['runs']]} are not {list(draws)}"
     configs = method.configs
-    if not isinstance(fit.get('selection'), list) or len(fit['selection']) != len(draws) * len(configs): return 'its selection record is incomplete'
-    if not isinstance(fit.get('seconds'), (int, float)) or not math.isfinite(fit['seconds']): return 'its time is not a number'
+    if not isinstance(fit.get('selection'), list) or len(fit['selection']) != len(draws) * len(configs):
+        return 'its selection record is incomplete'
+    if not isinstance(fit.get('seconds'), (int, float)) or not math.isfinite(fit['seconds']):
+        return 'its time is not a number'
     for r in fit['runs']:
         s = r['seed']
         for key in ('probs', 'oracle_probs'):
             if why := probs_problem(r.get(key), len(draws[s].x_test), draws[s].k): return f'seed {s}: {why}'
-        if r.get('config') not in configs or r.get('oracle_config') not in configs: return f"seed {s}: its configuration is not in the method's grid"
-        if not isinstance(r.get('history'), list) or len(r['history']) != epochs: return f'seed {s}: its history is not {epochs} epochs long'
+        if r.get('config') not in configs or r.get('oracle_config') not in configs:
+            return f"seed {s}: its configuration is not in the method's grid"
+        if not isinstance(r.get('history'), list) or len(r['history']) != epochs:
+            return f'seed {s}: its history is not {epochs} epochs long'
     return None
 
-# %% ../nbs/16_runs.ipynb #a95c870b
+# %% ../nbs/16_runs.ipynb #17d3000f
 def group_problem(d:dict, meta:dict, n_heads:int, width:int, k:int, epochs:int) -> str|None:
     "What is wrong with the training-group entry `d` (None: it holds `n_heads` heads of `width` x `k` and their histories)."
     if not isinstance(d, dict) or d.get('meta') != meta: return 'its metadata do not match'
     heads, hist = d.get('heads'), d.get('history')
-    if not isinstance(heads, list) or len(heads) != n_heads: return f'it holds {len(heads) if isinstance(heads, list) else 0} heads, not {n_heads}'
-    if not isinstance(hist, list) or len(hist) != n_heads or any(len(h) != epochs for h in hist): return 'its histories are incomplete'
+    if not isinstance(heads, list) or len(heads) != n_heads:
+        return f'it holds {len(heads) if isinstance(heads, list) else 0} heads, not {n_heads}'
+    if not isinstance(hist, list) or len(hist) != n_heads or any(len(h) != epochs for h in hist):
+        return 'its histories are incomplete'
     shapes = [(1, width), (1, width), (1, width, k), (1, k)]
     for h in heads:
-        if len(h) != 4 or any(not isinstance(t, Tensor) or tuple(t.shape) != s for t, s in zip(h, shapes)): return 'a head has the wrong shape'
+        if len(h) != 4 or any(not isinstance(t, Tensor) or tuple(t.shape) != s for t, s in zip(h, shapes)):
+            return 'a head has the wrong shape'
         if not all(torch.isfinite(t).all() for t in h) or not (h[1] > 0).all(): return 'a head has non-finite parameters'
     return None
 
