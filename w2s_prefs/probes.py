@@ -236,7 +236,7 @@ class Heads:
 
 # %% ../nbs/03_probes.ipynb #9faf4142
 def _init_head(d, k, g):
-    "`nn.Linear`'s default initialisation drawn from generator `g`, as `LinearProbe.reset_parameters` draws it: weight (k, d), bias (k,)."
+    "`nn.Linear`'s default initialisation drawn from generator `g`, as the `reset_parameters` of `LinearProbe` draws it: weight (k, d), bias (k,)."
     bound = 1 / math.sqrt(d)
     w = torch.rand((k, d), generator=g) * 2 * bound - bound
     return w, torch.rand((k,), generator=g) * 2 * bound - bound
