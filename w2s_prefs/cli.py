@@ -45,7 +45,7 @@ def _save_figures(doc:dict, out:Path) -> dict:
               f"the results are in {out}", file=sys.stderr)
         return {}
 
-# %% ../nbs/19_cli.ipynb #2f5738c4
+# %% ../nbs/19_cli.ipynb #95d7c0be
 def w2s_prefs_run(out:str|None=None, # output directory (default runs/<data>-<weak>-<strong>)
                   retrain:bool=False, # train every method again instead of reusing finished runs from <cache-dir>/runs
                   figures:bool=True, # write the PNG figures
@@ -65,9 +65,9 @@ def w2s_prefs_run(out:str|None=None, # output directory (default runs/<data>-<we
         with lock_dir(out):
             source = superset_for(cfg, progress)
             print(source)
+            t1 = time.time()
             res = run_config(cfg, run_cache=None if retrain else cache/'runs', progress=progress, source=source)
-            res.info['timings'] = dict(load_seconds=res.info['train_seconds'] and time.time() - t0 - res.info['train_seconds'],
-                                       total_seconds=time.time() - t0)
+            res.info['timings'] = dict(load_seconds=t1 - t0, total_seconds=time.time() - t0)
             paths = save_results(res, out)
             print(res.table())
             if res.info['from_run_cache']:
@@ -95,7 +95,7 @@ def _names(field:str) -> str:
 
 def _bool(s:str) -> bool: return str(s).lower() in ('1', 'true', 'yes')
 
-# %% ../nbs/19_cli.ipynb #7faca584
+# %% ../nbs/19_cli.ipynb #a92506ce
 def config_parser(prog:str='w2s-prefs') -> argparse.ArgumentParser:
     "The command line of `w2s_prefs_run`: every `ExperimentConfig` field and registry entry option, plus the output options."
     p = argparse.ArgumentParser(prog=prog, description=w2s_prefs_run.__doc__, argument_default=argparse.SUPPRESS,
@@ -111,7 +111,7 @@ def config_parser(prog:str='w2s-prefs') -> argparse.ArgumentParser:
         else: p.add_argument(flag, type=typ if typ in (int, float) else str, help=helptext)
     for role in ROLES:
         for opt, typ in role_options(role).items():
-            users = [n for n in ROLES[role] if opt in __import__('inspect').signature(ROLES[role][n]).parameters]
+            users = [n for n in ROLES[role] if opt in entry_options(role, n)]
             p.add_argument(f"--{role}-{opt.replace('_', '-')}", dest=f'{role}_{opt}', type=_bool if typ is bool else typ,
                            help=f"option {opt!r} of the {ROLES[role].kind} ({', '.join(users)})")
     p.add_argument('--out', help='output directory (default runs/<data>-<weak>-<strong>)')
