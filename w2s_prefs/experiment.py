@@ -18,10 +18,10 @@ from .data import get_dataset
 from .models import get_weak, get_strong, choose_device, check_modality
 from .embed import embed
 from .prefs import same_class_prefs, cross_class_prefs
-from .metrics import accuracy, student_metrics, pairwise_accuracy
+from .metrics import accuracy, student_metrics, pairwise_accuracy, pgr_se
 from .superset import W2SData, Superset, superset_size
 from .results import Results
-from .methods import Method, get_methods, method_table
+from .methods import Method, RECIPE_BASELINE, get_methods, method_table
 from .config import (OFFLINE_DEFAULT, SCHEDULE, ExperimentConfig, defaults_for, validate, entry_kwargs, config_methods,
                               to_dict)
 from .runs import default_workers, worker_map, run_cache_key, cached_fit
@@ -70,7 +70,8 @@ def load_superset(data:str=OFFLINE_DEFAULT['data'], # data set name (see `data.D
                   weak_kwargs:dict|None=None, # options of the weak supervisor (default: the offline default's `k=4` for `pixels`)
                   strong_kwargs:dict|None=None, # options of the strong student (e.g. `image_size`, `pretrained`)
                   data_kwargs:dict|None=None, # options of the data set (e.g. Imagenette's `size`)
-                  superset_factor:float=1.5, # extract this many times what one draw takes (capped at the split's size)
+                  superset_factor:float=1.5, # overlapping draws: extract this many times what one draw takes (capped)
+                  parts:int=0, # independent draws: extract `parts` disjoint draws' worth; seed s draws from part s % parts
                   split_seed:int=0, # seeds the superset's draw
                   download:bool=False, # let torchvision download the data set if it is not on disk
                   cache_dir:str|Path|None=None, # embedding cache (default `storage.default_cache_dir()`)
@@ -95,10 +96,12 @@ def load_superset(data:str=OFFLINE_DEFAULT['data'], # data set name (see `data.D
     w = get_weak(weak, train, **weak_kwargs)
     n_wt = n_weak_train if w.needs_fit else 0
     if w.needs_fit and n_wt <= 0: raise ValueError(f"weak supervisor {weak!r} is trained: n_weak_train must be positive, got {n_wt}")
-    n_test = len(test) if n_test is None else n_test
+    n_test = (len(test) // max(parts, 1)) if n_test is None else n_test
     g = torch.Generator().manual_seed(split_seed)
-    tr_idx = torch.randperm(len(train), generator=g)[:superset_size(n_wt + n_train, len(train), superset_factor, 'training images (--n-weak-train + --n-train)')].sort().values
-    te_idx = torch.randperm(len(test), generator=g)[:superset_size(n_test, len(test), superset_factor, 'test images (--n-test)')].sort().values
+    n_tr = superset_size(n_wt + n_train, len(train), superset_factor, 'training examples (--n-weak-train + --n-train)', parts)
+    n_te = superset_size(n_test, len(test), superset_factor, 'test examples (--n-test)', parts)
+    tr_idx = torch.randperm(len(train), generator=g)[:n_tr].sort().values
+    te_idx = torch.randperm(len(test), generator=g)[:n_te].sort().values
     s = get_strong(strong, **(strong_kwargs or {}))
     kw = dict(cache_dir=cache_dir, batch_size=batch_size, device=device, num_workers=num_workers, progress=progress, verbose=verbose)
     weak_in = w.featurizer if w.needs_fit else w       # a trained supervisor is refitted per draw on its features
@@ -107,7 +110,8 @@ def load_superset(data:str=OFFLINE_DEFAULT['data'], # data set name (see `data.D
                 weak_inputs=_jsonable(weak_in.identity), superset_train=len(tr_idx), superset_test=len(te_idx), split_seed=split_seed,
                 cache_hit=all(v for e in (tr, te) for v in e.cache_hit.values() if v is not None), extract_seconds=time.time() - t0)
     return Superset(tr.x, tr.weak_probs, tr.y, te.x, te.weak_probs, te.y, n_train=n_train, n_test=n_test, n_weak_train=n_wt,
-                    weak_fit=dict(w.fit_kwargs) if w.needs_fit else None, classes=list(train.classes), info=info)
+                    weak_fit=dict(w.fit_kwargs) if w.needs_fit else None, classes=list(train.classes), info=info,
+                    parts=parts, part_seed=split_seed)
 
 # %% ../nbs/17_experiment.ipynb #03f34839
 def load_data(*args, seed:int=0, **kwargs) -> W2SData:
@@ -121,7 +125,8 @@ def superset_for(cfg:ExperimentConfig, progress:bool=True) -> Superset:
     return load_superset(cfg.data, cfg.weak, cfg.strong, data_path=cfg.data_path, n_weak_train=cfg.n_weak_train,
                          n_train=cfg.n_train, n_test=cfg.n_test or None, weak_kwargs=entry_kwargs(cfg, 'weak'),
                          strong_kwargs=entry_kwargs(cfg, 'strong'), data_kwargs=entry_kwargs(cfg, 'data'),
-                         superset_factor=cfg.superset_factor, download=cfg.download, cache_dir=cfg.cache_dir,
+                         superset_factor=cfg.superset_factor, parts=0 if cfg.overlap_seeds or cfg.fixed_split else cfg.n_seeds,
+                         download=cfg.download, cache_dir=cfg.cache_dir,
                          batch_size=cfg.extract_batch_size, device=cfg.device, num_workers=cfg.num_workers, progress=progress)
 
 # %% ../nbs/17_experiment.ipynb #84801df1
@@ -146,9 +151,57 @@ def per_class_accuracy(probs:Tensor, y:Tensor, k:int) -> list:
     pred = probs.argmax(1)
     return [(pred[y == c] == c).float().mean().item() if (y == c).any() else float('nan') for c in range(k)]
 
+# %% ../nbs/17_experiment.ipynb #7f5d69ca
+def _check_parts(draws:dict) -> None:
+    "Independent seeds must come from different parts of a partitioned superset."
+    parts = {}
+    for s, d in draws.items():
+        if 'part' in d.info: parts.setdefault(d.info['part'], []).append(s)
+    if clash := [ss for ss in parts.values() if len(ss) > 1]:
+        raise ValueError(f"seeds {clash[0]} draw from the same part of the superset ({draws[clash[0][0]].info['parts']} parts): "
+                         "use as many parts as seeds (the command line does), or overlapping seeds")
+
+def _fit_all(ms:list, draws:dict, settings:dict, cache:Path|None, workers:int, progress:bool) -> list:
+    "Fit the recipe's baseline first (its weak-label choice sets the fixed recipe), then every other method with that recipe."
+    from tqdm.auto import tqdm
+    def job(m, recipe):
+        s = dict(settings, recipe=recipe)
+        stem, meta = run_cache_key(m, draws, **s) if cache else (None, None)
+        return (m, draws, s, cache/f'{stem}.pt' if cache else None, meta)
+    base = next(i for i, m in enumerate(ms) if m.name == RECIPE_BASELINE)
+    bar = tqdm(total=len(ms), desc='methods', unit='method', disable=not progress)
+    fits = {base: cached_fit(job(ms[base], None))}
+    bar.update()
+    rest = [i for i in range(len(ms)) if i != base]
+    with worker_map(min(workers, len(rest)) or 1) as mapper:
+        for i, fit in zip(rest, mapper(cached_fit, [job(ms[i], fits[base]['recipe']) for i in rest])):
+            fits[i] = fit; bar.update()
+    bar.close()
+    return [fits[i] for i in range(len(ms))]
+
+# %% ../nbs/17_experiment.ipynb #fa709a2e
+def _run_rows(m:Method, fit:dict, draws:dict, ceiling:dict, dev) -> list:
+    "One row per seed of method `m`: test metrics under weak-label selection, the oracle and the fixed recipe."
+    rows = []
+    for r in fit['runs']:
+        s, d = r['seed'], draws[r['seed']]
+        probs, oracle, fixed = (r[k].to(dev) for k in ('probs', 'oracle_probs', 'fixed_probs'))
+        if m.name == 'ceiling': ceiling[s] = dict(probs=probs, acc=accuracy(probs, d.y_test), fixed=accuracy(fixed, d.y_test))
+        c = ceiling[s]
+        met = student_metrics(probs, d.weak_test, d.y_test, acc_ceiling=c['acc'])
+        om = student_metrics(oracle, d.weak_test, d.y_test, acc_ceiling=c['acc'])
+        fm = student_metrics(fixed, d.weak_test, d.y_test, acc_ceiling=c['fixed'])
+        rows.append(dict(method=m.name, seed=s, **met, oracle_accuracy=om['accuracy'], oracle_pgr=om['pgr'],
+                         selection_loss=om['pgr'] - met['pgr'], fixed_accuracy=fm['accuracy'], fixed_pgr=fm['pgr'],
+                         pgr_se=pgr_se(probs, d.weak_test, c['probs'], d.y_test),
+                         config=r['config'], oracle_config=r['oracle_config'], fixed_config=r['fixed_config'],
+                         seconds=fit['seconds'] / len(draws), per_class_accuracy=per_class_accuracy(probs, d.y_test, d.k),
+                         history=r['history']))
+    return rows
+
 # %% ../nbs/17_experiment.ipynb #c134d0bc
 def run_experiment(source, # `Superset` (data-varying seeds), `W2SData` (fixed split) or any object with `draw(seed)`
-                   methods:list|None=None, # method names or `Method`s (default: all); the ceiling is always included
+                   methods:list|None=None, # method names or `Method`s (default: all); the ceiling and `RECIPE_BASELINE` always run
                    seeds:list=(0, 1, 2, 3, 4), # one draw of the data and one run of every method per seed
                    epochs:int=SCHEDULE['epochs'], # epochs of every training run
                    batch_size:int=SCHEDULE['batch_size'], # minibatch size of every training run
@@ -158,7 +211,7 @@ def run_experiment(source, # `Superset` (data-varying seeds), `W2SData` (fixed s
                    run_cache:str|Path|None=None, # directory of finished runs to reuse and add to (None: train everything)
                    progress:bool=True, # progress bars
                   ) -> Results:
-    "Train and evaluate every method for every seed, each seed on its own draw of the data; returns `Results`."
+    "Train and evaluate every method for every seed, each seed on its own draw, under weak-label selection and the fixed recipe."
     seeds = list(seeds)
     if not seeds: raise ValueError("give at least one seed")
     if len(set(seeds)) != len(seeds): raise ValueError(f"seeds must be distinct, got {seeds}")
@@ -167,35 +220,27 @@ def run_experiment(source, # `Superset` (data-varying seeds), `W2SData` (fixed s
     ms = get_methods(methods)
     dev = choose_device(device)
     t0 = time.time()
-    draws = {s: draw(source, s).to(dev) for s in seeds}
+    full = {s: draw(source, s) for s in seeds}
+    _check_parts(full)
+    draws = {s: dataclasses.replace(d, weak_inputs=None).to(dev) for s, d in full.items()}   # workers get no weak view
     fixed_split = isinstance(source, W2SData)
     workers = (workers or default_workers()) if dev.type == 'cpu' else 1
     settings = dict(seeds=seeds, epochs=epochs, batch_size=batch_size, val_frac=val_frac, device=dev.type)
     cache = Path(run_cache).expanduser() if run_cache else None
     if cache and cache.is_dir(): clean_stale_tmp(cache)   # temp files of killed writers; a live writer's are kept
-    jobs = []
-    for m in ms:
-        stem, meta = run_cache_key(m, draws, **settings) if cache else (None, None)
-        jobs.append((m, draws, settings, cache/f'{stem}.pt' if cache else None, meta))
-    from tqdm.auto import tqdm
-    with worker_map(min(workers, len(ms))) as mapper:
-        fits = list(tqdm(mapper(cached_fit, jobs), total=len(jobs), desc='methods', unit='method', disable=not progress))
+    fits = _fit_all(ms, draws, settings, cache, workers, progress)
     runs, ceiling = [], {}
-    for m, fit in zip(ms, fits):   # the ceiling comes first, so every method's PGR in a seed uses that seed's ceiling
-        for r in fit['runs']:
-            d = draws[r['seed']]
-            probs, oracle = r['probs'].to(dev), r['oracle_probs'].to(dev)
-            if m.name == 'ceiling': ceiling[r['seed']] = accuracy(probs, d.y_test)
-            met = student_metrics(probs, d.weak_test, d.y_test, acc_ceiling=ceiling[r['seed']])
-            om = student_metrics(oracle, d.weak_test, d.y_test, acc_ceiling=ceiling[r['seed']])
-            runs.append(dict(method=m.name, seed=r['seed'], **met, oracle_accuracy=om['accuracy'], oracle_pgr=om['pgr'],
-                             config=r['config'], oracle_config=r['oracle_config'], seconds=fit['seconds'] / len(seeds),
-                             per_class_accuracy=per_class_accuracy(probs, d.y_test, d.k), history=r['history']))
+    for m, fit in zip(ms, fits): runs += _run_rows(m, fit, draws, ceiling, dev)   # the ceiling comes first
+    recipe = fits[[m.name for m in ms].index(RECIPE_BASELINE)]['recipe']
     config = dict(methods=[m.name for m in ms], seeds=seeds, grids={m.name: m.grid for m in ms},
                   fixed={m.name: m.fixed for m in ms if m.fixed}, method_table=method_table(ms), epochs=epochs,
-                  batch_size=batch_size, val_frac=val_frac, fixed_split=fixed_split,
+                  batch_size=batch_size, val_frac=val_frac, fixed_split=fixed_split, recipe=recipe,
                   selection=f"per seed: val_agreement with the weak labels of a held-out {val_frac:.0%} of that seed's pool "
                             "(ceiling: ground truth)",
+                  protocols=dict(pgr='weak-label selection per seed over the whole grid',
+                                 fixed_pgr=f"fixed recipe {recipe} for every method (weight decay chosen on weak labels by "
+                                           f"{RECIPE_BASELINE} alone; other knobs at their first grid value)"),
+                  independent_seeds=all('part' in d.info for d in full.values()),
                   device=str(dev), workers=workers, run_cache=str(cache) if cache else None)
     first = draws[seeds[0]]
     info = dict(data=_jsonable(first.info), classes=list(first.classes), train_seconds=time.time() - t0, versions=versions(),

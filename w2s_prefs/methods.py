@@ -16,8 +16,18 @@ import w2s_prefs.pref_probe   # registers the preference losses that the table n
 from .superset import W2SData
 
 # %% auto #0
-__all__ = ['FAMILIES', 'TARGETS', 'CLEAN_KNOB', 'CALIBRATIONS', 'TRAINING_KNOBS', 'LR', 'METHODS', 'check_method', 'Method',
-           'fix', 'widen', 'register_method', 'get_methods', 'method_table', 'method_targets']
+__all__ = ['SEARCH', 'RECIPE', 'RECIPE_BASELINE', 'FAMILIES', 'TARGETS', 'CLEAN_KNOB', 'CALIBRATIONS', 'TRAINING_KNOBS',
+           'METHODS', 'searched', 'check_method', 'Method', 'fix', 'widen', 'recipe_config', 'register_method',
+           'get_methods', 'method_table', 'method_targets']
+
+# %% ../nbs/13_methods.ipynb #5c209e18
+SEARCH = dict(lr=[1e-3, 1e-2], weight_decay=[0., 1e-2, 1e-1])   # the axes every method, baselines included, is tuned over
+RECIPE = dict(lr=1e-3)   # the fixed recipe's preset knobs (OpenAI's vision probe: Adam 1e-3, batch 100, cosine, last epoch)
+RECIPE_BASELINE = 'weak_soft'   # its weight decay is the one this baseline scores best with on held-out weak labels
+
+def searched(**own) -> dict:
+    "A method's grid: the shared axes `SEARCH` crossed with its own knob's values `own`."
+    return {**SEARCH, **{k: list(v) for k, v in own.items()}}
 
 # %% ../nbs/13_methods.ipynb #9dff00d9
 FAMILIES = ('ceiling', 'baseline', 'self-training', 'preference', 'cleaning')
@@ -59,7 +69,7 @@ class Method:
     name:str
     loss:str='ce' # a loss registered in `probes.LOSSES`
     targets:str='weak' # a key of `TARGETS`: 'truth' (ceiling only), 'weak' (soft labels) or 'weak_hard' (their argmax)
-    grid:dict=field(default_factory=lambda: dict(lr=[1e-3, 1e-2], weight_decay=[0., 1e-2])) # knob -> values tried
+    grid:dict=field(default_factory=lambda: searched()) # knob -> values tried (default: the shared axes )
     fixed:dict=field(default_factory=dict) # knobs that are part of the method (the same in every configuration)
     calibration:str|None=None # 'affine' or 'prob': set class scales/offsets after training (`pref_probe.calibrate`)
     clean:str|None=None # 'spread' (label spreading, knob `alpha`) or 'cut' (cut-statistic filtering, knob `keep`)
@@ -96,35 +106,43 @@ def widen(m:Method, **axes) -> Method:
     return dataclasses.replace(m, grid={**m.grid, **{k: list(v) for k, v in axes.items()}})
 
 # %% ../nbs/13_methods.ipynb #de2bb0a9
-LR = [1e-3, 1e-2]
 METHODS = {m.name: m for m in [
-    Method('ceiling', targets='truth', family='ceiling', doc="strong probe trained on ground truth (the ceiling)"),
-    Method('weak_hard', targets='weak_hard', doc="naive: cross-entropy to the weak argmax"),
-    Method('weak_soft', reference=True, doc="naive: cross-entropy to the weak soft labels (OpenAI's vision baseline)"),
-    Method('aux_conf', 'aux_conf', grid=dict(lr=LR, aux_max=[.5, .75]), family='self-training', reference=True,
+    Method('ceiling', targets='truth', grid=searched(smooth=[0., .1]), family='ceiling',
+           doc="strong probe trained on ground truth (the ceiling)"),
+    Method('weak_hard', targets='weak_hard', grid=searched(smooth=[0., .1]), doc="naive: cross-entropy to the weak argmax"),
+    Method('weak_soft', grid=searched(smooth=[0., .1]), reference=True,
+           doc="naive: cross-entropy to the weak soft labels (OpenAI's vision baseline)"),
+    Method('aux_conf', 'aux_conf', grid=searched(aux_max=[.5, .75]), family='self-training', reference=True,
            doc="auxiliary confidence loss, argmax hardening (AugConf)"),
-    Method('aux_conf_balanced', 'aux_conf_balanced', grid=dict(lr=LR, aux_max=[.5, .75]), family='self-training',
+    Method('aux_conf_balanced', 'aux_conf_balanced', grid=searched(aux_max=[.5, .75]), family='self-training',
            doc="auxiliary confidence loss, hardening balanced to the weak labels' class marginals (OpenAI's threshold)"),
-    Method('prefs_same_class', 'bt_hard', fixed=dict(same_class=1, weighted=0), grid=dict(lr=LR, margin=[0., .1]),
+    Method('prefs_same_class', 'bt_hard', fixed=dict(same_class=1, weighted=0), grid=searched(margin=[0., .1]),
            calibration='affine', family='preference',
            doc="the seed's idea: Bradley-Terry among examples of the same weak argmax; affine calibration"),
-    Method('prefs_hard', 'bt_hard', fixed=dict(weighted=1), grid=dict(lr=LR, margin=[0., .1]), calibration='affine',
+    Method('prefs_hard', 'bt_hard', fixed=dict(weighted=1), grid=searched(margin=[0., .1]), calibration='affine',
            family='preference', doc="hard Bradley-Terry across all examples, weighted by the confidence gap; affine calibration"),
-    Method('prefs_soft', 'bt_soft', calibration='affine', family='preference',
+    Method('prefs_soft', 'bt_soft', grid=searched(smooth=[0., .1]), calibration='affine', family='preference',
            doc="soft Bradley-Terry targets p_i / (p_i + p_j); affine calibration"),
-    Method('prefs_within', 'prefs_within', grid=dict(lr=LR, within=[.5, .9]), family='preference',
+    Method('prefs_within', 'prefs_within', grid=searched(within=[.5, .9]), family='preference',
            doc="within-example class comparisons + soft cross-example Bradley-Terry: one shared scale"),
-    Method('prefs_confdiff', 'confdiff', grid=dict(lr=LR, correct=[0, 1]), family='preference',
+    Method('prefs_confdiff', 'confdiff', grid=searched(correct=[0, 1]), family='preference',
            doc="one-vs-rest risk from confidence differences"),
-    Method('prefs_self_harden', 'self_harden', fixed=dict(within=.5), grid=dict(lr=LR, aux_max=[.5, .75]), family='preference',
+    Method('prefs_self_harden', 'self_harden', fixed=dict(within=.5), grid=searched(aux_max=[.5, .75]), family='preference',
            doc="prefs_within whose targets take in the student's own comparisons after a warm-up"),
-    Method('spread_soft', clean='spread', grid=dict(lr=LR, alpha=[.5, .9]), family='cleaning',
+    Method('spread_soft', clean='spread', grid=searched(alpha=[.5, .9]), family='cleaning',
            doc="label spreading over the strong kNN graph, then cross-entropy to the spread labels"),
-    Method('cut_soft', clean='cut', grid=dict(lr=LR, keep=[.6, .8]), family='cleaning',
+    Method('cut_soft', clean='cut', grid=searched(keep=[.8, .6]), family='cleaning',
            doc="cut-statistic filtering, then cross-entropy on the kept examples"),
-    Method('spread_prefs', 'prefs_within', clean='spread', fixed=dict(within=.5), grid=dict(lr=LR, alpha=[.5, .9]),
+    Method('spread_prefs', 'prefs_within', clean='spread', fixed=dict(within=.5), grid=searched(alpha=[.5, .9]),
            family='preference', doc="prefs_within on label-spread targets: spreading as the source of the preferences"),
 ]}
+
+# %% ../nbs/13_methods.ipynb #06d6d9ad
+def recipe_config(m:Method, # the method
+                  recipe:dict, # the fixed recipe's knob values (`RECIPE` plus the chosen weight decay)
+                 ) -> dict:
+    "`m`'s configuration under the fixed recipe: the recipe's value for each grid knob it sets, every other knob's first value."
+    return {k: recipe.get(k, v[0]) for k, v in m.grid.items()}
 
 # %% ../nbs/13_methods.ipynb #5fff28c9
 def register_method(m:Method, replace:bool=False) -> Method:
@@ -136,13 +154,14 @@ def register_method(m:Method, replace:bool=False) -> Method:
 
 # %% ../nbs/13_methods.ipynb #79ce2ef7
 def get_methods(methods=None) -> list[Method]:
-    "`Method`s from names or values (default: all), ceiling first, each once; an unknown name lists the known ones."
+    "`Method`s from names or values (default: all), the ceiling and `RECIPE_BASELINE` first, each once; unknown names list the known."
     items = list(METHODS.values()) if methods is None else list(methods)
     if isinstance(methods, (str, Method)): raise TypeError("give a list of method names or `Method`s")
     unknown = [x for x in items if not isinstance(x, Method) and x not in METHODS]
     if unknown: raise ValueError(f"unknown method(s) {', '.join(map(str, unknown))}; known: {', '.join(METHODS)}")
     ms = [x if isinstance(x, Method) else METHODS[x] for x in items]
-    if 'ceiling' not in [m.name for m in ms]: ms = [METHODS['ceiling']] + ms
+    always = [METHODS[n] for n in ('ceiling', RECIPE_BASELINE) if n not in [m.name for m in ms]]
+    ms = always + ms   # the ceiling (PGR's denominator) and the baseline that sets the fixed recipe always run
     out = {}
     for m in ms:
         if m.name in out and out[m.name] != m: raise ValueError(f"two different methods are called {m.name!r}")

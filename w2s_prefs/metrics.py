@@ -14,8 +14,9 @@ from torch import Tensor
 from scipy import stats
 
 # %% auto #0
-__all__ = ['as_labels', 'accuracy', 'pgr', 'agreement', 'corrected_corrupted', 'misfit_gain', 'ece', 'accuracy_by_confidence',
-           'pairwise_accuracy', 'mean_ci', 'student_metrics', 'summarize_seeds', 'format_table']
+__all__ = ['as_labels', 'accuracy', 'pgr', 'pgr_se', 'agreement', 'corrected_corrupted', 'misfit_gain', 'ece',
+           'accuracy_by_confidence', 'pairwise_accuracy', 'mean_ci', 'student_metrics', 'summarize_seeds',
+           'format_table']
 
 # %% ../nbs/02_metrics.ipynb #39f345dd
 def as_labels(pred_or_probs) -> Tensor:
@@ -47,6 +48,20 @@ def pgr(acc_w2s:float, # accuracy of the student trained on weak supervision
         warnings.warn(f"PGR undefined: ceiling {acc_ceiling:.4f} does not beat weak {acc_weak:.4f}")
         return float('nan')
     return (acc_w2s - acc_weak) / gap
+
+# %% ../nbs/02_metrics.ipynb #28af1bef
+def pgr_se(student, # (n,) labels or (n, k) probabilities of the student on the test set
+           weak, # the weak supervisor's, on the same examples
+           ceiling, # the ceiling's, on the same examples
+           y:Tensor, # (n,) ground truth
+          ) -> float:
+    "Test-sampling standard error of PGR (a ratio of two paired accuracy differences on one test set; delta method)."
+    y = torch.as_tensor(y)
+    hit = lambda p: (as_labels(p) == y).double()
+    d, e = hit(student) - hit(weak), hit(ceiling) - hit(weak)
+    if len(y) < 2 or e.mean() == 0: return float('nan')
+    r = d.mean() / e.mean()
+    return ((d - r * e).std() / (e.mean().abs() * len(y) ** .5)).item()
 
 # %% ../nbs/02_metrics.ipynb #f9f6350e
 def agreement(student, # (n,) labels or (n, k) probabilities of the student

@@ -8,7 +8,7 @@ Docs: https://w2s-prefs.github.io/w2s_prefs/pref_probe.html.md"""
 from __future__ import annotations
 import torch, torch.nn.functional as F
 from torch import Tensor
-from .probes import Heads, Knob, AUX_KNOBS, register_loss, aux_alpha, soft_cross_entropy
+from .probes import Heads, Knob, AUX_KNOBS, SMOOTH, register_loss, aux_alpha, soft_cross_entropy, smoothed
 
 # %% auto #0
 __all__ = ['PARTNERS', 'FLAG', 'WITHIN', 'partner_index', 'pair_diffs', 'class_diffs', 'soft_bt_target', 'bt_hard_loss',
@@ -68,10 +68,11 @@ def bt_hard_loss(logits, targets, knobs, frac):
     return _mean_pairs(F.softplus(-gap.sign() * pair_diffs(logits)), w)   # the more confident example of each pair wins
 
 # %% ../nbs/08_pref_probe.ipynb #e22b8d2b
-@register_loss('bt_soft')
+@register_loss('bt_soft', smooth=SMOOTH)
 def bt_soft_loss(logits, targets, knobs, frac):
     "Bradley-Terry on in-batch pairs with soft targets `p_i / (p_i + p_j)` per class."
-    return _mean_pairs(F.binary_cross_entropy_with_logits(pair_diffs(logits), soft_bt_target(targets), reduction='none'))
+    target = soft_bt_target(smoothed(targets, knobs))
+    return _mean_pairs(F.binary_cross_entropy_with_logits(pair_diffs(logits), target, reduction='none'))
 
 # %% ../nbs/08_pref_probe.ipynb #c8bbf76f
 def within_loss(logits, targets, target_of=None):

@@ -13,11 +13,11 @@ import torch, torch.nn as nn, torch.nn.functional as F
 from torch import Tensor
 
 # %% auto #0
-__all__ = ['HEAD_KNOBS', 'HEAD_KEYS', 'LOSSES', 'LOSS_MODULES', 'AUX_KNOBS', 'LinearProbe', 'as_soft_targets',
+__all__ = ['HEAD_KNOBS', 'HEAD_KEYS', 'LOSSES', 'LOSS_MODULES', 'SMOOTH', 'AUX_KNOBS', 'LinearProbe', 'as_soft_targets',
            'soft_cross_entropy', 'cosine_factor', 'cpu_threads', 'auto_threads', 'Knob', 'Loss', 'register_loss',
-           'get_loss', 'loss_names', 'loss_knobs', 'check_knobs', 'per_head_ce', 'ce_loss', 'Heads', 'train_heads',
-           'train_probe', 'aux_alpha', 'largest_remainder', 'balanced_hard', 'aux_conf_targets', 'param_grid',
-           'weak_split', 'score_probs', 'weak_score', 'select_hparams']
+           'get_loss', 'loss_names', 'loss_knobs', 'check_knobs', 'per_head_ce', 'smoothed', 'ce_loss', 'Heads',
+           'train_heads', 'train_probe', 'aux_alpha', 'largest_remainder', 'balanced_hard', 'aux_conf_targets',
+           'param_grid', 'weak_split', 'score_probs', 'weak_score', 'select_hparams']
 
 # %% ../nbs/03_probes.ipynb #913678ad
 class LinearProbe(nn.Module):
@@ -195,9 +195,20 @@ def per_head_ce(logits:Tensor, target:Tensor) -> Tensor:
     "Soft cross-entropy of each head, mean over its batch: `(H, B, k), (H, B, k) -> (H,)`."
     return -(target * logits.log_softmax(-1)).sum(-1).mean(-1)
 
+# %% ../nbs/03_probes.ipynb #d01a0a51
+SMOOTH = Knob(float, 0., 0, 1, 'label smoothing: the weight of the uniform distribution mixed into the targets')
+
+def smoothed(targets:Tensor, # (H, B, k) per-head targets
+             knobs:dict, # per-head knobs; reads `smooth`, an (H,) tensor
+            ) -> Tensor:
+    "Each head's targets mixed with the uniform distribution by its `smooth` weight (a regulariser for noisy labels)."
+    if knobs.get('smooth') is None: return targets   # a caller that passes no knobs: no smoothing
+    s = knobs['smooth'].view(-1, 1, 1).to(targets.dtype)
+    return (1 - s) * targets + s / targets.shape[-1]
+
 # %% ../nbs/03_probes.ipynb #d52f4b73
-@register_loss('ce')
-def ce_loss(logits, targets, knobs, frac): return per_head_ce(logits, targets)
+@register_loss('ce', smooth=SMOOTH)
+def ce_loss(logits, targets, knobs, frac): return per_head_ce(logits, smoothed(targets, knobs))
 
 # %% ../nbs/03_probes.ipynb #375aff13
 @dataclass

@@ -7,7 +7,7 @@ Docs: https://w2s-prefs.github.io/w2s_prefs/protocol.html.md"""
 
 # %% ../nbs/15_protocol.ipynb #b5cca203
 from __future__ import annotations
-import functools, time
+import functools, math, time
 import torch
 from torch import Tensor
 from .probes import train_heads, weak_split, score_probs
@@ -15,11 +15,11 @@ from .pref_probe import calibrate
 from .cleaning import knn_graph, label_spreading, cut_filter
 from .metrics import accuracy
 from .superset import W2SData
-from .methods import Method, METHODS, method_targets
+from .methods import Method, METHODS, RECIPE, method_targets, recipe_config
 from .config import SCHEDULE
 
 # %% auto #0
-__all__ = ['training_set', 'best_config', 'fit_method']
+__all__ = ['training_set', 'best_config', 'weak_selection', 'choose_recipe', 'fit_method']
 
 # %% ../nbs/15_protocol.ipynb #909016b4
 def training_set(method:Method, data:W2SData, rows:Tensor, value=None, graph=None) -> tuple[Tensor, Tensor]:
@@ -57,6 +57,38 @@ def best_config(scores:list) -> int:
     "Index of the lowest score (the first on ties): the selected configuration."
     return min(range(len(scores)), key=scores.__getitem__)
 
+# %% ../nbs/15_protocol.ipynb #6d12ad71
+def weak_selection(method:Method, # the method whose heads are scored
+                   draws:dict, # {seed: W2SData}
+                   splits:dict, # {seed: (fit rows, validation rows)} of each pool
+                   specs:list, # one per head: its `seed`, in the order of `heads`
+                   heads:list, # the selection stage's trained heads
+                  ) -> tuple[list, dict, dict]:
+    "Score every head on its seed's held-out rows: the selection record, the weak-selected and the oracle config per seed."
+    configs, selection, chosen, oracle = method.configs, [], {}, {}
+    for s, d in draws.items():
+        val, rows = splits[s][1], [i for i, sp in enumerate(specs) if sp['seed'] == s]
+        probs = torch.cat([heads[i].predict_proba(d.x_train[val]) for i in rows])
+        weak_scores = score_probs(probs, method_targets(method, d)[val]).tolist()
+        gt_scores = score_probs(probs, d.y_train[val]).tolist()              # diagnostic only: the oracle's choice
+        selection += [dict(seed=s, config=c, score=-w, gt_score=-g) for c, w, g in zip(configs, weak_scores, gt_scores)]
+        chosen[s], oracle[s] = configs[best_config(weak_scores)], configs[best_config(gt_scores)]
+    return selection, chosen, oracle
+
+# %% ../nbs/15_protocol.ipynb #b6ce9e4d
+def choose_recipe(method:Method, # the baseline whose choice sets the recipe (`methods.RECIPE_BASELINE`)
+                  selection:list, # its selection record (`weak_selection`): weak-label scores of every configuration
+                  recipe:dict=RECIPE, # the recipe's preset knobs
+                 ) -> dict:
+    "The fixed recipe: `recipe` plus the weight decay whose configuration (other knobs as the recipe sets them) scores best on weak labels."
+    if 'weight_decay' not in method.grid: return dict(recipe)
+    base = {k: v for k, v in recipe_config(method, recipe).items() if k != 'weight_decay'}
+    def mean_score(wd):
+        rs = [r['score'] for r in selection if r['config'] == dict(base, weight_decay=wd)]
+        return sum(rs) / len(rs) if rs else -math.inf
+    wds = method.grid['weight_decay']
+    return dict(recipe, weight_decay=wds[best_config([-mean_score(wd) for wd in wds])])
+
 # %% ../nbs/15_protocol.ipynb #093cd19f
 def fit_method(method:Method, # what to train
                draws:dict, # {seed: W2SData}: every seed's data
@@ -64,48 +96,45 @@ def fit_method(method:Method, # what to train
                batch_size:int=SCHEDULE['batch_size'], # minibatch size of every training run
                val_frac:float=SCHEDULE['val_frac'], # held-out fraction of each pool for selection
                groups=None, # `groups(stage, specs, train)`: runs `train()` for that group, or returns its stored result
+               recipe:dict|None=None, # the fixed recipe's knobs (None: choose it from this method's own selection)
               ) -> dict:
-    "Select (per seed, on weak labels), then train `method` on every seed's whole pool; test predictions and the selection."
+    "Select (per seed, on weak labels), then train `method` on every seed's whole pool under the selected, the oracle and the fixed-recipe configurations."
     t0 = time.time()
     run = groups or (lambda stage, specs, train: train())
     configs, knob, seeds = method.configs, method.clean_knob, list(draws)
-    def config_head(c): return {k: v for k, v in c.items() if k != knob}
     splits = {s: weak_split(len(draws[s].x_train), val_frac, s) for s in seeds}
     @functools.cache
     def graph(s, rows):   # one kNN graph per seed and row set, shared by the cleaning knob's values
         return knn_graph(draws[s].x_train[splits[s][0] if rows == 'fit' else slice(None)]) if method.clean else None
-    # 1. selection: every (seed, configuration) is one head
+    def spec(s, c): return dict(set=(s, c.get(knob)), seed=s, **{k: v for k, v in c.items() if k != knob})
+    # 1. selection: every (seed, configuration) is one head, trained on the fit rows and scored on the held-out rows
+    specs = [spec(s, c) for s in seeds for c in configs]
     def sets(): return {(s, c.get(knob)): training_set(method, draws[s], splits[s][0], c.get(knob), graph(s, 'fit'))
                         for s in seeds for c in configs}
-    specs = [dict(set=(s, c.get(knob)), seed=s, **config_head(c)) for s in seeds for c in configs]
     heads, _ = run('select', specs, lambda: _train_groups(method, sets(), specs, epochs, batch_size))
-    selection, chosen, oracle = [], {}, {}
-    for s in seeds:
-        d, val = draws[s], splits[s][1]
-        rows = [i for i, sp in enumerate(specs) if sp['seed'] == s]
-        probs = torch.cat([heads[i].predict_proba(d.x_train[val]) for i in rows])
-        weak_scores = score_probs(probs, method_targets(method, d)[val]).tolist()
-        gt_scores = score_probs(probs, d.y_train[val]).tolist()              # diagnostic only: the oracle's choice
-        selection += [dict(seed=s, config=c, score=-w, gt_score=-g) for c, w, g in zip(configs, weak_scores, gt_scores)]
-        chosen[s], oracle[s] = best_config(weak_scores), best_config(gt_scores)
-    # 2. final fits of the chosen and the oracle configurations on the whole pool
-    final = list(dict.fromkeys([(s, chosen[s]) for s in seeds] + [(s, oracle[s]) for s in seeds]))
-    @functools.cache
-    def full(): return {(s, configs[ci].get(knob)): training_set(method, draws[s], torch.arange(len(draws[s].x_train)),
-                                                                 configs[ci].get(knob), graph(s, 'all')) for s, ci in final}
-    reported = [(s, chosen[s]) for s in seeds]     # trained apart from the oracle's extra fits: nothing chosen with ground truth touches them
-    extra = [f for f in final if f not in reported]
+    selection, chosen, oracle = weak_selection(method, draws, splits, specs, heads)
+    recipe = choose_recipe(method, selection) if recipe is None else dict(recipe)
+    fixed = recipe_config(method, recipe)
+    # 2. final fits on the whole pool: the weak-selected configurations apart from the rest, so that nothing chosen
+    #    with ground truth (the oracle) touches them
+    reported = [(s, chosen[s]) for s in seeds]
+    extra = []   # the oracle's and the fixed recipe's configurations, each trained once
+    for f in ((s, c) for s in seeds for c in (oracle[s], fixed)):
+        if f not in reported + extra: extra.append(f)
+    def full(fits): return {(s, c.get(knob)): training_set(method, draws[s], torch.arange(len(draws[s].x_train)), c.get(knob),
+                                                            graph(s, 'all')) for s, c in fits}
     def test_accuracy(hs, members):   # reporting only: per-epoch test accuracy of each reported head
         return dict(test_accuracy=[accuracy(hs.select([j]).predict_proba(draws[reported[i][0]].x_test)[0], draws[reported[i][0]].y_test)
                                    for j, i in enumerate(members)])
-    spec = lambda s, ci: dict(set=(s, configs[ci].get(knob)), seed=s, **config_head(configs[ci]))
     rspecs, especs = [spec(*f) for f in reported], [spec(*f) for f in extra]
-    fheads, fhist = run('final', rspecs, lambda: _train_groups(method, full(), rspecs, epochs, batch_size, test_accuracy))
+    fheads, fhist = run('final', rspecs, lambda: _train_groups(method, full(reported), rspecs, epochs, batch_size, test_accuracy))
     if extra:
-        eh, ehist = run('oracle', especs, lambda: _train_groups(method, full(), especs, epochs, batch_size))
+        eh, ehist = run('extra', especs, lambda: _train_groups(method, full(extra), especs, epochs, batch_size))
         fheads, fhist = fheads + eh, fhist + ehist
-    final = reported + extra
-    probs = {f: h.predict_proba(draws[f[0]].x_test)[0] for f, h in zip(final, fheads)}
-    runs = [dict(seed=s, config=configs[chosen[s]], probs=probs[(s, chosen[s])], history=fhist[final.index((s, chosen[s]))],
-                 oracle_config=configs[oracle[s]], oracle_probs=probs[(s, oracle[s])]) for s in seeds]
-    return dict(method=method.name, runs=runs, selection=selection, seconds=time.time() - t0)
+    fits = reported + extra
+    probs = [h.predict_proba(draws[s].x_test)[0] for (s, _), h in zip(fits, fheads)]
+    def at(s, c): return fits.index((s, c))
+    runs = [dict(seed=s, config=chosen[s], probs=probs[at(s, chosen[s])], history=fhist[at(s, chosen[s])],
+                 oracle_config=oracle[s], oracle_probs=probs[at(s, oracle[s])], fixed_config=fixed, fixed_probs=probs[at(s, fixed)])
+            for s in seeds]
+    return dict(method=method.name, runs=runs, selection=selection, recipe=recipe, seconds=time.time() - t0)

@@ -15,8 +15,8 @@ from .results import load_results, references, family
 from .figures import plot_pgr, _students
 
 # %% auto #0
-__all__ = ['START', 'END', 'README_METRICS', 'verdict', 'results_markdown', 'block_markers', 'ReadmeError', 'block_span',
-           'update_readme', 'readme_main', 'compare_markdown', 'explorer']
+__all__ = ['PROTOCOL_NAMES', 'START', 'END', 'README_METRICS', 'verdict', 'results_markdown', 'block_markers', 'ReadmeError',
+           'block_span', 'update_readme', 'readme_main', 'compare_markdown', 'explorer']
 
 # %% ../nbs/22_report.ipynb #ef44bbb5
 def _ci(st, signed=False):
@@ -29,48 +29,65 @@ def verdict(st) -> str:
     if st is None or st.get('lo') is None: return 'is not distinguishable from'
     return 'beats' if st['lo'] > 0 else 'loses to' if st['hi'] < 0 else 'is not distinguishable from'
 
+PROTOCOL_NAMES = dict(pgr='weak-label selection', fixed_pgr='fixed recipe')   # the protocols' keys in a results document
+
+def _verdicts(M:dict, students:list, b:str, key:str) -> dict:
+    "`{verdict: [methods]}` of every student's paired `key` difference against `b`."
+    groups = {}
+    for m in students:
+        if m != b: groups.setdefault(verdict(M[m].get('paired', {}).get(b, {}).get(key)), []).append(m)
+    return groups
+
 def results_markdown(doc:dict, figure:str='docs/pgr.png') -> str:
-    "The README's results block: table, figure and comparative sentences, all computed from `doc`."
+    "The README's results block: table, figure and comparative sentences under both protocols, all computed from `doc`."
     M, n = doc['methods'], len(doc['config']['seeds'])
-    pair = lambda m, b: M[m].get('paired', {}).get(b, {}).get('pgr')
+    pair = lambda m, b, k='pgr': M[m].get('paired', {}).get(b, {}).get(k)
     refs = [b for b in references(doc['config']) if b in M]   # the method table's references (`methods.METHODS`)
-    rows = ['| method | accuracy | PGR | ' + ''.join(f'PGR - {b} (paired) | ' for b in refs) + 'agreement | PGR, ground-truth selection |',
-            '|---|---|---|' + '---|' * len(refs) + '---|---|']
+    keys = [k for k in PROTOCOL_NAMES if all(k in d for d in M.values())]
+    extra = [k for k in ('copy_rate', 'selection_loss') if all(k in d for d in M.values())]
+    names = dict(copy_rate='copy rate', selection_loss='oracle - selected PGR')
+    head = (['method', 'accuracy'] + [f'PGR, {PROTOCOL_NAMES[k]}' for k in keys]
+            + [f'- {b}, {PROTOCOL_NAMES[k]}' for b in refs for k in keys] + [names[k] for k in extra])
+    rows = ['| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
     for m, d in M.items():
-        rows.append(f"| `{m}` | {_ci(d['accuracy'])} | {_ci(d['pgr'])} | " + ''.join(f"{_ci(pair(m, b), True)} | " for b in refs)
-                    + f"{_ci(d['agreement'])} | {_ci(d.get('oracle_pgr'))} |")
-    mode = 'one fixed split (intervals cover training noise only)' if doc['config'].get('fixed_split') else f'{n} data-varying seeds'
+        cells = ([f'`{m}`', _ci(d['accuracy'])] + [_ci(d[k]) for k in keys] + [_ci(pair(m, b, k), True) for b in refs for k in keys]
+                 + [_ci(d[k], k == 'selection_loss') for k in extra])
+        rows.append('| ' + ' | '.join(cells) + ' |')
+    cfg = doc['config']
+    mode = ('one fixed split (intervals cover training noise only)' if cfg.get('fixed_split') else
+            f'{n} independent seeds (disjoint data)' if cfg.get('independent_seeds') else f'{n} data-varying (overlapping) seeds')
     students = [m for m in M if m != 'ceiling']
     best = max(students, key=lambda m: M[m]['pgr']['mean'] if M[m]['pgr']['mean'] is not None else -1e9)
-    prefs = [m for m in family(doc['config'], 'preference') if m in M]
     say = [f"- Weak supervisor {doc['weak_accuracy']:.3f}, ceiling {doc['strong_accuracy']:.3f} (means over {mode}; "
            f"[95% t-interval]; paired columns: mean and interval of the per-seed differences)."]
-    say.append(f"- Highest mean PGR: `{best}`, {_ci(M[best]['pgr'])}.")
+    if cfg.get('recipe'): say.append(f"- Fixed recipe (one configuration for every method, set by the baseline alone): `{cfg['recipe']}`.")
+    say += [f"- {w}" for w in doc.get('diagnostics', {}).get('warnings', [])]
+    say.append(f"- Highest mean PGR under weak-label selection: `{best}`, {_ci(M[best]['pgr'])}.")
     for b in refs:
-        groups = {}
-        for m in students:
-            if m != b: groups.setdefault(verdict(pair(m, b)), []).append(f'`{m}`')
-        for v in ('beats', 'loses to', 'is not distinguishable from'):
-            if v in groups: say.append(f"- Against `{b}` (paired PGR): {', '.join(groups[v])} {v.replace('is ', 'are ').replace('beats', 'beat').replace('loses', 'lose')} it.")
+        per = {k: _verdicts(M, students, b, k) for k in keys}
+        for k in keys:
+            for v in ('beats', 'loses to'):
+                if v in per[k]: say.append(f"- Against `{b}` ({PROTOCOL_NAMES[k]}): {', '.join(f'`{m}`' for m in per[k][v])} "
+                                          f"{v.replace('beats', 'beat').replace('loses', 'lose')} it; the rest are not distinguishable from it.")
+        if len(keys) > 1:
+            flip = [m for m in students if m != b and len({verdict(pair(m, b, k)) for k in keys}) > 1]
+            if flip: say.append(f"- Verdicts against `{b}` that flip between the protocols: {', '.join(f'`{m}`' for m in flip)}.")
+    prefs = [m for m in family(cfg, 'preference') if m in M]
     if prefs:
         bp = max(prefs, key=lambda m: M[m]['pgr']['mean'] if M[m]['pgr']['mean'] is not None else -1e9)
         say.append(f"- Best preference method: `{bp}` (PGR {_ci(M[bp]['pgr'])}); "
                    + '; '.join(f"against `{b}` {_ci(pair(bp, b), True)}: it {verdict(pair(bp, b))} `{b}`" for b in refs) + '.')
-        (soft, vs_soft), (aux, vs_aux) = [(b, pair(bp, b)) for b in refs[:2]] if len(refs) >= 2 else [(None, None)] * 2
-        if vs_soft and vs_aux:
-            say.append(f"- Targets: best preference method's paired interval against `{soft}` above zero: "
-                       f"{'met' if vs_soft['lo'] is not None and vs_soft['lo'] > 0 else 'missed'}; its mean against `{aux}` at or above zero: "
-                       f"{'met' if vs_aux['mean'] >= 0 else 'missed'}; best method's PGR >= 0.45: "
-                       f"{'met' if M[best]['pgr']['mean'] >= .45 else 'missed'} ({M[best]['pgr']['mean']:.3f}).")
     order = sorted(students, key=lambda m: -(M[m]['pgr']['mean'] if M[m]['pgr']['mean'] is not None else -1e9))
     say.append("- Where the students depart from the weak labels (test set; corrected = share of the weak supervisor's errors the student "
                "gets right, corrupted = share of its correct labels the student gets wrong), by PGR: "
                + ', '.join(f"`{m}` {M[m]['corrected']['mean']:.3f} / {M[m]['corrupted']['mean']:.3f}" for m in order) + '.')
-    if 'oracle_pgr' in M[best]:
-        cost = {m: M[m]['pgr']['mean'] - M[m]['oracle_pgr']['mean'] for m in students if M[m].get('oracle_pgr', {}).get('mean') is not None}
-        worst = min(cost, key=cost.get) if cost else None
-        if worst: say.append(f"- Selecting on weak labels instead of ground truth (a diagnostic) costs up to {-cost[worst]:.3f} PGR (`{worst}`).")
-    return '\n'.join(rows + ['', f'![PGR per method]({figure})', ''] + say) + '\n'
+    return '\n'.join(rows + ['', f'![PGR per method]({figure})', ''] + say + _regime_lines(doc)) + '\n'
+
+def _regime_lines(doc:dict) -> list:
+    "The regime diagnostics as one sentence: can this setting show weak-to-strong generalization at all?"
+    r = doc.get('diagnostics', {}).get('regime', {}).get('mean') or {}
+    vals = [f"{k.replace('_', ' ')} {v:.3f}" for k, v in r.items() if isinstance(v, (int, float))]
+    return [f"- Regime diagnostics (means over seeds; see `regime`): {', '.join(vals)}."] if vals else []
 
 def block_markers(block:str|None=None) -> tuple[str, str]:
     "The README markers of results block `block`: `<!-- results:start -->` ... for None, `<!-- results-text:start -->` ... for 'text'."

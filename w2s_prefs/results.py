@@ -13,8 +13,22 @@ from .storage import atomic_write, check_writable
 from .metrics import summarize_seeds, mean_ci, format_table
 
 # %% auto #0
-__all__ = ['SCHEMA', 'SCALARS', 'REQUIRED', 'references', 'family', 'Results', 'results_dict', 'save_results', 'write_table',
-           'load_sweep', 'ResultsError', 'check_results', 'load_results']
+__all__ = ['PROTOCOLS', 'PGR_SE_WARN', 'SCHEMA', 'SCALARS', 'REQUIRED', 'references', 'family', 'Results', 'results_dict',
+           'save_results', 'write_table', 'load_sweep', 'ResultsError', 'check_results', 'load_results']
+
+# %% ../nbs/12_results.ipynb #25f545da
+PROTOCOLS = dict(pgr='weak-selected', fixed_pgr='fixed recipe')   # the run keys of the two protocols and their table labels
+PGR_SE_WARN = .1   # a seed's PGR test-sampling standard error above which the table warns that PGR is not resolved
+
+def _fmt(c) -> str:
+    "`mean [lo, hi]` of a paired difference (signed)."
+    if c is None or c['n'] == 0 or math.isnan(c['mean']): return 'nan'
+    return f"{c['mean']:+.3f}" + ('' if math.isnan(c['lo']) else f" [{c['lo']:+.3f}, {c['hi']:+.3f}]")
+
+def _sign(c) -> str:
+    "A paired interval's verdict: 'above', 'below' or 'around' zero."
+    if c is None or c.get('lo') is None or math.isnan(c['lo']): return 'around'
+    return 'above' if c['lo'] > 0 else 'below' if c['hi'] < 0 else 'around'
 
 # %% ../nbs/12_results.ipynb #bedbfe69
 def references(config:dict) -> list:
@@ -53,26 +67,55 @@ class Results:
                 warnings.simplefilter('ignore')
                 out[m] = dict(mean_ci(diffs), per_seed=diffs)
         return out
-    def table(self, keys=('accuracy', 'pgr', 'agreement')) -> str:
-        "Plain-text table: one row per method, `mean [95% interval]` over seeds, and the paired PGR differences against the baselines."
+    def protocols(self) -> list:
+        "The protocols these runs report (`PROTOCOLS` keys present in every run)."
+        return [k for k in PROTOCOLS if self.runs and all(k in r for r in self.runs)]
+    def flips(self, baseline:str) -> list:
+        "Methods whose verdict against `baseline` (interval above, below or around zero) differs between the protocols."
+        ps = [self.paired(baseline, k) for k in self.protocols()]
+        return [m for m in self.methods if len(ps) > 1 and len({_sign(p.get(m)) for p in ps}) > 1]
+    def warnings(self) -> list:
+        "One line per reason not to trust the comparison: PGR not resolved by the test set, selection far from its oracle."
+        out, se = [], [r['pgr_se'] for r in self.runs if r.get('pgr_se') is not None and math.isfinite(r['pgr_se'])]
+        if se and sorted(se)[len(se) // 2] > PGR_SE_WARN:
+            out.append(f"WARNING: the ceiling-weak gap is too small for the test set: a seed's PGR has a test-sampling standard "
+                       f"error of {sorted(se)[len(se) // 2]:.2f} (median); differences below that are not resolved")
+        if self.runs and 'selection_loss' in self.runs[0]:
+            far = [m for m, st in self.summary().items() if m != 'ceiling' and 'selection_loss' in st and st['selection_loss']['lo'] > 0]
+            if far: out.append(f"WARNING: weak-label selection is not within noise of the ground-truth oracle for {', '.join(far)} "
+                               "(paired oracle - selected PGR above zero)")
+        return out
+    def table(self, keys=('accuracy', 'pgr', 'fixed_pgr', 'agreement', 'copy_rate')) -> str:
+        "Plain-text tables: per method `mean [95% interval]` over seeds, then the paired PGR differences against the references under each protocol."
+        keys = [k for k in keys if self.runs and k in self.runs[0]]
         with warnings.catch_warnings():
             warnings.simplefilter('ignore')
             t = format_table(self.by_method(), keys=keys)
-        cols = [(b, self.paired(b)) for b in references(self.config) if b in self.methods]
-        fmt = lambda c: 'nan' if c['n'] == 0 or math.isnan(c['mean']) else (f"{c['mean']:+.3f}" + ('' if math.isnan(c['lo']) else f" [{c['lo']:+.3f}, {c['hi']:+.3f}]"))
-        lines = t.split('\n')
-        extra = [[f'pgr - {b}' for b, _ in cols], ['-' * 24 for _ in cols]] + [[fmt(p[m]) for _, p in cols] for m in self.methods]
-        lines = [l + '  ' + '  '.join(c.ljust(24) for c in e) for l, e in zip(lines, extra)]
+        refs = [b for b in references(self.config) if b in self.methods]
+        cols = [(f"{PROTOCOLS[k]}: - {b}", self.paired(b, k)) for k in self.protocols() for b in refs]
+        if self.runs and 'selection_loss' in self.runs[0]:
+            s = {m: st['selection_loss'] for m, st in self.summary().items()}
+            cols.append(('oracle - selected', s))
+        flips = {b: self.flips(b) for b in refs}
+        head = ['method'] + [c for c, _ in cols] + ['verdict flips']
+        rows = [[m] + [_fmt(p.get(m)) for _, p in cols] + [', '.join(b for b in refs if m in flips[b]) or '-'] for m in self.methods]
+        widths = [max(len(str(r[i])) for r in [head] + rows) for i in range(len(head))]
+        line = lambda r: '  '.join(str(v).ljust(w) for v, w in zip(r, widths)).rstrip()
+        paired = '\n'.join([line(head), line(['-' * w for w in widths])] + [line(r) for r in rows])
         n = len({r['seed'] for r in self.runs})
-        mode = 'fixed split: intervals cover training noise only' if self.config.get('fixed_split') else 'data-varying seeds'
-        return (f"weak supervisor accuracy {self.weak_accuracy:.4f}; strong ceiling {self.summary()['ceiling']['accuracy']['mean']:.4f} "
-                f"(mean over {n} seeds, {mode}; [95% t-interval]; 'pgr - X': paired per-seed difference)\n" + '\n'.join(l.rstrip() for l in lines))
+        mode = 'fixed split: intervals cover training noise only' if self.config.get('fixed_split') else (
+            'independent seeds (disjoint data)' if self.config.get('independent_seeds') else 'data-varying (overlapping) seeds')
+        recipe = self.config.get('recipe')
+        head_line = (f"weak supervisor accuracy {self.weak_accuracy:.4f}; strong ceiling {self.summary()['ceiling']['accuracy']['mean']:.4f} "
+                     f"(mean over {n} seeds, {mode}; [95% t-interval])")
+        notes = [f"fixed recipe: {recipe}" if recipe else '', *self.warnings()]
+        return '\n'.join([head_line, t, '', 'paired per-seed PGR differences:', paired] + [x for x in notes if x])
     def __repr__(self): return self.table()
 
 # %% ../nbs/12_results.ipynb #f2502f7e
 SCHEMA = 'w2s_prefs.results/2'
 SCALARS = ('accuracy', 'pgr', 'agreement', 'corrected', 'corrupted', 'misfit', 'gain', 'ece', 'weak_accuracy', 'acc_ceiling',
-           'oracle_accuracy', 'oracle_pgr')
+           'oracle_accuracy', 'oracle_pgr', 'selection_loss', 'fixed_accuracy', 'fixed_pgr', 'pgr_se', 'copy_rate')
 
 def _nan_to_none(o):
     if isinstance(o, float) and not math.isfinite(o): return None
@@ -83,7 +126,8 @@ def _nan_to_none(o):
 def results_dict(res:Results) -> dict:
     "The JSON document of `res` (schema `w2s_prefs.results/2`)."
     methods = {}
-    paired = {b: {key: res.paired(b, key) for key in ('pgr', 'accuracy')} for b in references(res.config)}
+    paired = {b: {key: res.paired(b, key) for key in ('pgr', 'fixed_pgr', 'accuracy') if key in res.runs[0]}
+              for b in references(res.config)}
     for m, rs in res.by_method().items():
         d = {}
         for key in SCALARS:
@@ -91,7 +135,7 @@ def results_dict(res:Results) -> dict:
             vals = [r[key] for r in rs]
             d[key] = dict(per_seed=vals, **mean_ci(vals))
         d.update(seeds=[r['seed'] for r in rs], config_per_seed=[r['config'] for r in rs],
-                 oracle_config_per_seed=[r['oracle_config'] for r in rs],
+                 oracle_config_per_seed=[r['oracle_config'] for r in rs], fixed_config=rs[0].get('fixed_config'),
                  paired={b: {key: p[key][m] for key in p if m in p[key]} for b, p in paired.items() if p['pgr']},
                  selection=res.info.get('selection', {}).get(m, []),
                  per_class_accuracy=[r['per_class_accuracy'] for r in rs], history=[r['history'] for r in rs],
@@ -101,7 +145,8 @@ def results_dict(res:Results) -> dict:
                              classes=res.info.get('classes', []), weak_accuracy=res.weak_accuracy,
                              strong_accuracy=methods['ceiling']['accuracy']['mean'],
                              timings=dict(train_seconds=res.info.get('train_seconds'), **res.info.get('timings', {})),
-                             diagnostics=dict(pair_accuracy=res.info.get('pair_accuracy', [])),
+                             diagnostics=dict(pair_accuracy=res.info.get('pair_accuracy', []), regime=res.info.get('regime', {}),
+                                              warnings=res.warnings()),
                              from_run_cache=res.info.get('from_run_cache', []), methods=methods))
 
 def save_results(res:Results, out:str|Path) -> dict:

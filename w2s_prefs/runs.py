@@ -14,7 +14,7 @@ from torch import Tensor
 import w2s_prefs
 from .storage import fingerprint, cache_key, load_entry, save_entry, clean_stale_tmp
 from .probes import Heads
-from .methods import Method, method_targets
+from .methods import Method, method_targets, recipe_config
 from .protocol import fit_method
 
 # %% auto #0
@@ -93,7 +93,7 @@ def probs_problem(p, rows:int, k:int) -> str|None:
     return None
 
 # %% ../nbs/16_runs.ipynb #34c9fe0a
-def fit_problem(d:dict, meta:dict, method:Method, draws:dict, epochs:int) -> str|None:
+def fit_problem(d:dict, meta:dict, method:Method, draws:dict, epochs:int, recipe:dict|None=None) -> str|None:
     "What is wrong with the run-cache entry `d` of `method` on `draws` (None: it is what this run needs)."
     if not isinstance(d, dict) or d.get('meta') != meta: return 'its metadata do not match'
     fit = d.get('fit')
@@ -103,14 +103,18 @@ def fit_problem(d:dict, meta:dict, method:Method, draws:dict, epochs:int) -> str
     configs = method.configs
     if not isinstance(fit.get('selection'), list) or len(fit['selection']) != len(draws) * len(configs):
         return 'its selection record is incomplete'
+    if not isinstance(fit.get('recipe'), dict) or (recipe is not None and fit['recipe'] != recipe):
+        return 'its fixed recipe is not the one asked for'
     if not isinstance(fit.get('seconds'), (int, float)) or not math.isfinite(fit['seconds']):
         return 'its time is not a number'
     for r in fit['runs']:
         s = r['seed']
-        for key in ('probs', 'oracle_probs'):
+        for key in ('probs', 'oracle_probs', 'fixed_probs'):
             if why := probs_problem(r.get(key), len(draws[s].x_test), draws[s].k): return f'seed {s}: {why}'
         if r.get('config') not in configs or r.get('oracle_config') not in configs:
             return f"seed {s}: its configuration is not in the method's grid"
+        if r.get('fixed_config') != recipe_config(method, fit.get('recipe') or {}):
+            return f"seed {s}: its fixed-recipe configuration is not the recipe's"
         if not isinstance(r.get('history'), list) or len(r['history']) != epochs:
             return f'seed {s}: its history is not {epochs} epochs long'
     return None
@@ -156,11 +160,12 @@ def cached_fit(job:tuple) -> dict:
     "`fit_method` through the run cache (top level, for worker processes): load if present and sound, else fit and save."
     method, draws, settings, path, meta = job
     if path is not None:
-        done = load_entry(path, problem=lambda d: fit_problem(d, meta, method, draws, settings['epochs']))
+        done = load_entry(path, problem=lambda d: fit_problem(d, meta, method, draws, settings['epochs'], settings.get('recipe')))
         if done is not None: return dict(done['fit'], from_cache=True, groups_from_cache=[])
     log, first = [], next(iter(draws.values()))
     groups = None if path is None else group_cache(path.parent, meta, (first.x_train.shape[1], first.k), log)
-    fit = fit_method(method, draws, settings['epochs'], settings['batch_size'], settings['val_frac'], groups=groups)
+    fit = fit_method(method, draws, settings['epochs'], settings['batch_size'], settings['val_frac'], groups=groups,
+                     recipe=settings.get('recipe'))
     if path is not None and save_entry(dict(meta=meta, fit=fit), path):
         for g in log: g['path'].unlink(missing_ok=True)   # the method's entry holds it all now
     return dict(fit, from_cache=False, groups_from_cache=[g['stage'] for g in log if g['from_cache']])

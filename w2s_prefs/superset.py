@@ -36,6 +36,7 @@ class W2SData:
     y_test:Tensor # int64 (m,) ground truth of the test examples: for the metrics
     classes:list=field(default_factory=list) # class names
     info:dict=field(default_factory=dict) # JSON-able description (data set, models, sizes, seed, timings)
+    weak_inputs:Tensor|None=None # (n, f) the weak supervisor's inputs on the pool: diagnostics only (`regime`), never trained on
 
     def __post_init__(self):
         for split in ('train', 'test'):
@@ -64,11 +65,12 @@ class W2SData:
         if not 0 < n_train <= len(self.x_train): raise ValueError(f"n_train must be in [1, {len(self.x_train)}], got {n_train}")
         idx = torch.randperm(len(self.x_train), generator=torch.Generator().manual_seed(seed))[:n_train].sort().values.to(self.x_train.device)
         return W2SData(self.x_train[idx], self.weak_train[idx], self.y_train[idx], self.x_test, self.weak_test,
-                       self.y_test, self.classes, dict(self.info, n_train=n_train, subset_seed=seed))
+                       self.y_test, self.classes, dict(self.info, n_train=n_train, subset_seed=seed),
+                       None if self.weak_inputs is None else self.weak_inputs[idx.to(self.weak_inputs.device)])
 
     def to(self, device) -> W2SData:
         ts = [getattr(self, a).to(device) for a in ('x_train', 'weak_train', 'y_train', 'x_test', 'weak_test', 'y_test')]
-        return W2SData(*ts, self.classes, self.info)
+        return W2SData(*ts, self.classes, self.info, self.weak_inputs)
 
     def __repr__(self):
         return (f"W2SData(train={tuple(self.x_train.shape)}, test={tuple(self.x_test.shape)}, k={self.k}, "
@@ -79,10 +81,14 @@ def superset_size(need:int, # examples one draw takes
                   available:int, # examples in the split
                   factor:float=1.5, # how much more than one draw to extract
                   what:str='examples', # what is counted, for the error message
+                  parts:int=0, # independent seeds: extract `parts` disjoint draws' worth (0: overlapping draws, `factor`)
                  ) -> int:
-    "How many examples to extract so that draws differ: `factor * need`, at most what the split has."
+    "How many examples to extract: `parts` disjoint draws, or `factor * need` so that overlapping draws differ; at most what the split has."
     if need > available: raise ValueError(f"a draw needs {need} {what} but the split has only {available}; ask for fewer")
-    return min(available, math.ceil(factor * need))
+    if parts and parts * need > available:
+        raise ValueError(f"{parts} independent seeds need {parts} x {need} {what} but the split has only {available}; "
+                         "use fewer seeds (--n-seeds), smaller draws, or --overlap-seeds")
+    return parts * need if parts else min(available, math.ceil(factor * need))
 
 @dataclass
 class Superset:
@@ -99,6 +105,8 @@ class Superset:
     weak_fit:dict|None=None # `train_probe` options of the weak supervisor's probe; None: `weak_in_*` are soft labels
     classes:list=field(default_factory=list) # class names
     info:dict=field(default_factory=dict) # JSON-able description (data set, models, superset sizes, timings)
+    parts:int=0 # > 0: the superset is cut into this many disjoint parts and seed s draws from part s % parts only
+    part_seed:int=0 # seeds the partition (the same for every seed)
 
     def __post_init__(self):
         if min(self.n_train, self.n_test) <= 0: raise ValueError(f"n_train and n_test must be positive, got {self.n_train} and {self.n_test}")
@@ -109,6 +117,9 @@ class Superset:
             x, w, y = (getattr(self, f'{a}_{split}') for a in ('x', 'weak_in', 'y'))
             if not len(x) == len(w) == len(y): raise ValueError(f"{split} superset: {len(x)}, {len(w)} and {len(y)} rows; they must match")
             if n > len(x): raise ValueError(f"one draw needs {n} {split} examples but the superset has {len(x)}")
+            if self.parts and n > len(x) // self.parts:
+                raise ValueError(f"one draw needs {n} {split} examples but {self.parts} disjoint parts of {len(x)} hold "
+                                 f"{len(x) // self.parts} each; extract more or use fewer parts")
         if self.weak_fit is None: check_probs(self.weak_in_train, 'weak soft labels')
         if not self.classes: self.classes = [str(c) for c in range(int(self.y_train.max()) + 1)]
 
@@ -118,15 +129,25 @@ class Superset:
     def draw(self, seed:int) -> W2SData:
         "The experiment of data seed `seed`: its own weak ground-truth split, pool and test subset, and its own weak supervisor."
         g = torch.Generator().manual_seed(seed)
-        perm = torch.randperm(len(self.x_train), generator=g)
+        rows, test_rows = self.part_rows(seed)
+        perm = rows[torch.randperm(len(rows), generator=g)]
         wt = perm[:self.n_weak_train].sort().values
         pool = perm[self.n_weak_train:self.n_weak_train + self.n_train].sort().values
-        test = torch.randperm(len(self.x_test), generator=g)[:self.n_test].sort().values
+        test = test_rows[torch.randperm(len(test_rows), generator=g)[:self.n_test]].sort().values
         weak_pool, weak_test, weak_info = self._weak_labels(wt, pool, test, seed)
         info = dict(self.info, data_seed=seed, n_train=self.n_train, n_test=self.n_test, n_weak_train=self.n_weak_train, **weak_info)
+        if self.parts: info.update(part=seed % self.parts, parts=self.parts)
         dev = self.x_train.device
         return W2SData(self.x_train[pool.to(dev)], weak_pool, self.y_train[pool.to(dev)], self.x_test[test.to(dev)], weak_test,
-                       self.y_test[test.to(dev)], list(self.classes), info)
+                       self.y_test[test.to(dev)], list(self.classes), info, weak_inputs=self.weak_in_train[pool.to(self.weak_in_train.device)])
+
+    def part_rows(self, seed:int) -> tuple[Tensor, Tensor]:
+        "The train and test rows seed `seed` may draw from: its part (disjoint from every other part's), or every row."
+        if not self.parts: return torch.arange(len(self.x_train)), torch.arange(len(self.x_test))
+        g, p = torch.Generator().manual_seed(self.part_seed), seed % self.parts
+        tr, te = torch.randperm(len(self.x_train), generator=g), torch.randperm(len(self.x_test), generator=g)
+        a, b = len(tr) // self.parts, len(te) // self.parts
+        return tr[p * a:(p + 1) * a], te[p * b:(p + 1) * b]
 
     def fixed(self, seed:int=0) -> W2SData:
         "Fixed-split mode: the same draw for every training seed (its intervals then cover training noise only)."
