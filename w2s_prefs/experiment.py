@@ -19,6 +19,7 @@ from .models import get_weak, get_strong, choose_device, check_modality
 from .embed import embed
 from .prefs import same_class_prefs, cross_class_prefs
 from .metrics import accuracy, student_metrics, pairwise_accuracy, pgr_se
+from .regime import copy_rate, regime_diagnostics, REGIME_KEYS
 from .superset import W2SData, Superset, superset_size
 from .results import Results
 from .methods import Method, RECIPE_BASELINE, get_methods, method_table
@@ -193,11 +194,23 @@ def _run_rows(m:Method, fit:dict, draws:dict, ceiling:dict, dev) -> list:
         fm = student_metrics(fixed, d.weak_test, d.y_test, acc_ceiling=c['fixed'])
         rows.append(dict(method=m.name, seed=s, **met, oracle_accuracy=om['accuracy'], oracle_pgr=om['pgr'],
                          selection_loss=om['pgr'] - met['pgr'], fixed_accuracy=fm['accuracy'], fixed_pgr=fm['pgr'],
-                         pgr_se=pgr_se(probs, d.weak_test, c['probs'], d.y_test),
+                         pgr_se=pgr_se(probs, d.weak_test, c['probs'], d.y_test), copy_rate=copy_rate(probs, d.weak_test, d.y_test),
                          config=r['config'], oracle_config=r['oracle_config'], fixed_config=r['fixed_config'],
                          seconds=fit['seconds'] / len(draws), per_class_accuracy=per_class_accuracy(probs, d.y_test, d.k),
                          history=r['history']))
     return rows
+
+# %% ../nbs/17_experiment.ipynb #6ce855a4
+def _regime(full:dict, fits:dict, recipe:dict, epochs:int, batch_size:int) -> dict:
+    "Per-seed regime diagnostics (`regime.regime_diagnostics`; the naive student is `RECIPE_BASELINE`) and their means."
+    per_seed = []
+    for r, c in zip(fits[RECIPE_BASELINE]['runs'], fits['ceiling']['runs']):
+        d = full[r['seed']]
+        acc_c = accuracy(c['fixed_probs'].cpu(), d.y_test.cpu())
+        per_seed.append(dict(seed=r['seed'], **regime_diagnostics(d.to('cpu'), r['probs'].cpu(), c['probs'].cpu(), acc_c,
+                                                                 epochs=epochs, batch_size=batch_size, seed=r['seed'], **recipe)))
+    mean = {k: sum(p[k] for p in per_seed) / len(per_seed) for k in REGIME_KEYS}
+    return dict(per_seed=per_seed, mean=mean, keys=REGIME_KEYS)
 
 # %% ../nbs/17_experiment.ipynb #c134d0bc
 def run_experiment(source, # `Superset` (data-varying seeds), `W2SData` (fixed split) or any object with `draw(seed)`
@@ -247,7 +260,8 @@ def run_experiment(source, # `Superset` (data-varying seeds), `W2SData` (fixed s
                 selection={m.name: f['selection'] for m, f in zip(ms, fits)}, pair_accuracy=pair_diagnostics(first),
                 from_run_cache=[m.name for m, f in zip(ms, fits) if f['from_cache']],
                 resumed_groups={m.name: f['groups_from_cache'] for m, f in zip(ms, fits) if f['groups_from_cache']},
-                weak_accuracy_per_seed=[draws[s].weak_accuracy for s in seeds])
+                weak_accuracy_per_seed=[draws[s].weak_accuracy for s in seeds],
+                regime=_regime(full, {m.name: f for m, f in zip(ms, fits)}, recipe, epochs, batch_size))
     return Results(runs, sum(info['weak_accuracy_per_seed']) / len(seeds), config, info)
 
 # %% ../nbs/17_experiment.ipynb #4dc1f490
