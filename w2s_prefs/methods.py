@@ -32,7 +32,7 @@ def searched(**own) -> dict:
 # %% ../nbs/13_methods.ipynb #9dff00d9
 FAMILIES = ('ceiling', 'baseline', 'self-training', 'preference', 'cleaning')
 TARGETS = dict(truth='ground-truth one-hot labels (ceiling only)', weak='the weak soft labels', weak_hard="the weak labels' argmax")
-CLEAN_KNOB = dict(spread='alpha', cut='keep')   # a cleaning step and the grid knob that sets its strength
+CLEAN_KNOB = dict(spread='alpha', cut='keep', self_train='rounds', csl='top_k')   # a cleaning step and the knob that sets its strength
 CALIBRATIONS = (None, 'affine', 'prob')
 TRAINING_KNOBS = ('lr', 'weight_decay')   # every loss takes these (`probes.HEAD_KEYS` less the per-head `seed` and `data`)
 
@@ -135,6 +135,10 @@ METHODS = {m.name: m for m in [
            doc="cut-statistic filtering, then cross-entropy on the kept examples"),
     Method('spread_prefs', 'prefs_within', clean='spread', fixed=dict(within=.5), grid=searched(alpha=[.5, .9]),
            family='preference', doc="prefs_within on label-spread targets: spreading as the source of the preferences"),
+    Method('self_train', clean='self_train', grid=searched(rounds=[1, 2]), family='self-training',
+           doc="iterated self-training: the student relabels its pool with its own hard predictions, then retrains"),
+    Method('csl_denoise', clean='csl', grid=searched(top_k=[3, 2]), family='cleaning',
+           doc="co-supervised learning's denoising: keep the examples whose weak label is in the student's top-k"),
 ]}
 
 # %% ../nbs/13_methods.ipynb #06d6d9ad

@@ -12,7 +12,7 @@ import torch
 from torch import Tensor
 from .probes import train_heads, weak_split, score_probs
 from .pref_probe import calibrate
-from .cleaning import knn_graph, label_spreading, cut_filter
+from .cleaning import knn_graph, label_spreading, cut_filter, self_train_targets, csl_keep
 from .metrics import accuracy
 from .superset import W2SData
 from .methods import Method, METHODS, RECIPE, method_targets, recipe_config
@@ -22,12 +22,19 @@ from .config import SCHEDULE
 __all__ = ['training_set', 'best_config', 'weak_selection', 'choose_recipe', 'fit_method']
 
 # %% ../nbs/15_protocol.ipynb #909016b4
-def training_set(method:Method, data:W2SData, rows:Tensor, value=None, graph=None) -> tuple[Tensor, Tensor]:
-    "Embeddings and targets `method` trains on from pool rows `rows` (cleaning knob `value`; `graph`: their kNN graph)."
+def training_set(method:Method, # the method (its targets and cleaning step)
+                 data:W2SData, # one seed's data
+                 rows:Tensor, # pool rows to train on
+                 value=None, # the cleaning knob's value
+                 graph=None, # the rows' kNN graph (spreading and the cut statistic)
+                 seed:int=0, # seeds a cleaning step that trains a probe
+                ) -> tuple[Tensor, Tensor]:
+    "Embeddings and targets `method` trains on from pool rows `rows`, after its cleaning step."
     x, t = data.x_train[rows], method_targets(method, data)[rows]
     if method.clean == 'spread': t = label_spreading(x, t, alpha=value, graph=graph)
-    elif method.clean == 'cut':
-        keep = cut_filter(x, t, keep=value, graph=graph)
+    elif method.clean == 'self_train': t = self_train_targets(x, t, value, seed)
+    elif method.clean in ('cut', 'csl'):
+        keep = cut_filter(x, t, keep=value, graph=graph) if method.clean == 'cut' else csl_keep(x, t, value, seed)
         x, t = x[keep], t[keep]
     return x, t
 
@@ -109,7 +116,7 @@ def fit_method(method:Method, # what to train
     def spec(s, c): return dict(set=(s, c.get(knob)), seed=s, **{k: v for k, v in c.items() if k != knob})
     # 1. selection: every (seed, configuration) is one head, trained on the fit rows and scored on the held-out rows
     specs = [spec(s, c) for s in seeds for c in configs]
-    def sets(): return {(s, c.get(knob)): training_set(method, draws[s], splits[s][0], c.get(knob), graph(s, 'fit'))
+    def sets(): return {(s, c.get(knob)): training_set(method, draws[s], splits[s][0], c.get(knob), graph(s, 'fit'), s)
                         for s in seeds for c in configs}
     heads, _ = run('select', specs, lambda: _train_groups(method, sets(), specs, epochs, batch_size))
     selection, chosen, oracle = weak_selection(method, draws, splits, specs, heads)
@@ -122,7 +129,7 @@ def fit_method(method:Method, # what to train
     for f in ((s, c) for s in seeds for c in (oracle[s], fixed)):
         if f not in reported + extra: extra.append(f)
     def full(fits): return {(s, c.get(knob)): training_set(method, draws[s], torch.arange(len(draws[s].x_train)), c.get(knob),
-                                                            graph(s, 'all')) for s, c in fits}
+                                                            graph(s, 'all'), s) for s, c in fits}
     def test_accuracy(hs, members):   # reporting only: per-epoch test accuracy of each reported head
         return dict(test_accuracy=[accuracy(hs.select([j]).predict_proba(draws[reported[i][0]].x_test)[0], draws[reported[i][0]].y_test)
                                    for j, i in enumerate(members)])
