@@ -14,10 +14,10 @@ from .probes import train_probe
 from .methods import Method, METHODS, searched, register_clean, register_method
 
 # %% auto #0
-__all__ = ['STUDENT', 'BASELINES', 'student_probs', 'self_train_step', 'csl_keep', 'csl_topk_step']
+__all__ = ['STUDENT', 'BASELINES', 'student_probs', 'self_train_step', 'csl_keep', 'csl_topk_step', 'bagged_sets']
 
 # %% ../nbs/24_baselines.ipynb #1f698901
-STUDENT = dict(lr=1e-3, epochs=20)   # the probe inside a cleaning step: the recipe's learning rate, the schedule's epochs
+STUDENT = dict(lr=1e-3, epochs=20)   # the probe inside a cleaning step: the recipe's lr, the schedule's epochs
 
 def student_probs(x:Tensor, # (n, d) embeddings of the pool
                   t:Tensor, # (n, k) its current targets (soft or one-hot)
@@ -34,7 +34,7 @@ def _whole(name:str, value, lo:int, hi:int|None=None) -> int:
         raise ValueError(f"{name} must be an integer in {lo}..{'' if hi is None else hi}, got {value!r}")
     return int(value)
 
-@register_clean('self_train', 'rounds', "iterated self-training: the student relabels its pool with its hard predictions")
+@register_clean('self_train', 'rounds', "iterated self-training: the student relabels its pool with its argmax")
 def self_train_step(x:Tensor, t:Tensor, value, graph=None, seed:int=0) -> tuple[Tensor, Tensor]:
     "`value` rounds of: fit the student to the targets, replace them by its argmax (one-hot). Every row is kept."
     for r in range(_whole('rounds', value, 0)):
@@ -51,7 +51,7 @@ def csl_keep(x:Tensor, # (n, d) embeddings of the pool
     top = student_probs(x, t, seed).topk(_whole('top_k', top_k, 1, t.shape[1]), dim=1).indices
     return (top == t.argmax(1, keepdim=True)).any(1).nonzero().flatten()
 
-@register_clean('csl_topk', 'top_k', "co-supervised denoising: keep the rows whose weak label is in the student's top-k")
+@register_clean('csl_topk', 'top_k', "co-supervised denoising: the rows whose weak label is in the student's top-k")
 def csl_topk_step(x:Tensor, t:Tensor, value, graph=None, seed:int=0) -> tuple[Tensor, Tensor]:
     "The rows `csl_keep` keeps, their targets unchanged."
     keep = csl_keep(x, t, value, seed)
@@ -65,3 +65,16 @@ BASELINES = [
            doc="co-supervised learning's denoising: train on the examples whose weak label is in the student's top-k"),
 ]
 for _m in BASELINES: register_method(_m, replace=METHODS.get(_m.name) == _m)
+
+# %% ../nbs/24_baselines.ipynb #bd67f184
+def bagged_sets(x:Tensor, # (n, d) embeddings of the pool
+                t:Tensor, # (n, k) its targets
+                n_heads:int, # how many resamples
+                seed:int=0,
+               ) -> list[tuple[Tensor, Tensor]]:
+    "`n_heads` bootstrap resamples `(x[rows], t[rows])` of the pool, `rows` n draws with replacement, seeded."
+    n, out = len(x), []
+    for b in range(_whole('n_heads', n_heads, 1)):
+        rows = torch.randint(n, (n,), generator=torch.Generator().manual_seed(1000 * seed + b))
+        out.append((x[rows], t[rows]))
+    return out

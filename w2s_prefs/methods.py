@@ -49,7 +49,7 @@ def register_clean(name:str, # the name `Method.clean` uses
                    doc:str='', # one line for the docs
                    graph:bool=False, # whether the step reads the kNN graph
                   ):
-    "Decorator: register `fn(x, t, value, graph=None, seed=0) -> (x, t)` as cleaning step `name` (re-registering replaces)."
+    "Decorator: register `fn(x, t, value, graph=None, seed=0) -> (x, t)` as cleaning step `name` (again: replaces)."
     if not name.isidentifier() or not knob.isidentifier():
         raise ValueError(f"a cleaning step's name and knob must be identifiers, got {name!r}, {knob!r}")
     def _deco(fn): CLEANS[name] = Clean(name, fn, knob, doc, graph); return fn
@@ -75,7 +75,7 @@ def spread_step(x, t, value, graph=None, seed=0):
     "Label spreading with `alpha=value`: every row, smoothed targets."
     return x, label_spreading(x, t, alpha=value, graph=graph)
 
-@register_clean('cut', 'keep', "cut-statistic filtering (`cleaning.cut_filter`): keep a fraction of the rows", graph=True)
+@register_clean('cut', 'keep', "cut-statistic filtering (`cleaning.cut_filter`): a fraction of the rows", graph=True)
 def cut_step(x, t, value, graph=None, seed=0):
     "The cut statistic with `keep=value`: the kept rows, their targets unchanged."
     keep = cut_filter(x, t, keep=value, graph=graph)
