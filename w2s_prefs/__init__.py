@@ -2,6 +2,7 @@
 
 Modules:
 
+- `w2s_prefs.baselines`: Baselines in which the strong student cleans its own pool: iterated self-training (it relabels the pool with its own predictions and retrains) and co-supervised learning's top-k denoising (Liu & Alahi 2024); and bootstrap resamples of the pool, for an ensemble of student heads.
 - `w2s_prefs.cleaning`: Label spreading (Zhou et al. 2004) and the cut statistic (Lang, Vijayaraghavan, Sontag 2022) on a kNN graph of the student's frozen embeddings: they take only `x` and `weak_probs`, and either smooth the weak soft labels or keep the subset whose weak labels their neighbours agree with.
 - `w2s_prefs.cli`: One command runs one weak-to-strong experiment end to end: load (or extract and cache) the embeddings, train every method over several seeds, write `results.json` and `runs.csv`, print the table, then draw the figures.
 - `w2s_prefs.config`: One experiment configuration: a typed, validated value that the command line, the sweep points, the runner and `results.json` all use. Options and help are generated from it and from the registries; nothing is typed twice.
@@ -15,5 +16,5 @@ Modules:
 __version__ = "0.0.1"
 
 # Importing the package registers every loss (probes, pref_probe), data set (data, text), weak supervisor and student
-# (models, text), and the method table (methods): `import w2s_prefs` is enough to train or name any of them.
-from . import probes, pref_probe, data, models, text, methods  # noqa: E402,F401
+# (models, text), cleaning step and method (methods, baselines): `import w2s_prefs` is enough to train or name any of them.
+from . import probes, pref_probe, data, models, text, methods, baselines  # noqa: E402,F401

@@ -15,7 +15,7 @@ from .metrics import accuracy
 
 # %% auto #0
 __all__ = ['knn_graph', 'spreading_operator', 'label_spreading', 'cut_statistic', 'cut_filter', 'label_accuracy',
-           'cleaning_report', 'student_probs', 'self_train_targets', 'csl_keep']
+           'cleaning_report']
 
 # %% ../nbs/09_cleaning.ipynb #d845380e
 def _as_x(x) -> Tensor:
@@ -206,23 +206,3 @@ def cleaning_report(x:Tensor, # (n, d) strong embeddings
         out[f'cut_acc@{keep}'] = label_accuracy(p[kept], y[kept.to(y.device)])
         out[f'cut_frac@{keep}'] = len(kept) / len(x)
     return out
-
-# %% ../nbs/09_cleaning.ipynb #532c7b21
-def student_probs(x:Tensor, # (n, d) embeddings of the pool
-                  t:Tensor, # (n, k) its current (weak) targets
-                  seed:int=0, epochs:int=20,
-                 ) -> Tensor:
-    "The plain probe's probabilities on its own training rows (cross-entropy to `t`, Adam 1e-3, seeded)."
-    from w2s_prefs.probes import train_probe
-    probe, _ = train_probe(x, t, epochs=epochs, lr=1e-3, seed=seed)
-    return probe.predict_proba(x)
-
-def self_train_targets(x:Tensor, t:Tensor, rounds:int=1, seed:int=0) -> Tensor:
-    "Iterated self-training: `rounds` times, refit the probe and take its hard predictions as the new targets."
-    for r in range(int(rounds)): t = F.one_hot(student_probs(x, t, seed + r).argmax(1), t.shape[1]).float()
-    return t
-
-def csl_keep(x:Tensor, t:Tensor, top_k:int=2, seed:int=0) -> Tensor:
-    "Co-supervised denoising: indices of the rows whose weak argmax is among the student's `top_k` classes."
-    top = student_probs(x, t, seed).topk(int(top_k), dim=1).indices
-    return (top == t.argmax(1, keepdim=True)).any(1).nonzero().flatten()

@@ -16,9 +16,10 @@ import w2s_prefs.pref_probe   # registers the preference losses that the table n
 from .superset import W2SData
 
 # %% auto #0
-__all__ = ['SEARCH', 'RECIPE', 'RECIPE_BASELINE', 'FAMILIES', 'TARGETS', 'CLEAN_KNOB', 'CALIBRATIONS', 'TRAINING_KNOBS',
-           'METHODS', 'searched', 'check_method', 'Method', 'fix', 'widen', 'recipe_config', 'register_method',
-           'get_methods', 'method_table', 'method_targets']
+__all__ = ['SEARCH', 'RECIPE', 'RECIPE_BASELINE', 'CLEANS', 'FAMILIES', 'TARGETS', 'CLEAN_KNOB', 'CALIBRATIONS', 'TRAINING_KNOBS',
+           'METHODS', 'searched', 'Clean', 'register_clean', 'get_clean', 'CleanKnobs', 'spread_step', 'cut_step',
+           'check_method', 'Method', 'fix', 'widen', 'recipe_config', 'register_method', 'get_methods', 'method_table',
+           'method_targets']
 
 # %% ../nbs/13_methods.ipynb #5c209e18
 SEARCH = dict(lr=[1e-3, 1e-2], weight_decay=[0., 1e-2, 1e-1])   # the axes every method, baselines included, is tuned over
@@ -29,10 +30,61 @@ def searched(**own) -> dict:
     "A method's grid: the shared axes `SEARCH` crossed with its own knob's values `own`."
     return {**SEARCH, **{k: list(v) for k, v in own.items()}}
 
+# %% ../nbs/13_methods.ipynb #fc2221e1
+from collections.abc import Callable, Mapping
+
+@dataclass(frozen=True)
+class Clean:
+    "A registered cleaning step: `fn(x, t, value, graph=None, seed=0) -> (x, t)` and the grid knob that passes `value`."
+    name:str
+    fn:Callable
+    knob:str # the grid knob that sets the step's strength (not a knob of the loss)
+    doc:str=''
+    graph:bool=False # whether `fn` reads the pool's kNN graph (otherwise it ignores `graph`)
+
+CLEANS = {}   # name -> `Clean`
+
+def register_clean(name:str, # the name `Method.clean` uses
+                   knob:str, # the grid knob whose value the step receives
+                   doc:str='', # one line for the docs
+                   graph:bool=False, # whether the step reads the kNN graph
+                  ):
+    "Decorator: register `fn(x, t, value, graph=None, seed=0) -> (x, t)` as cleaning step `name` (again: replaces)."
+    if not name.isidentifier() or not knob.isidentifier():
+        raise ValueError(f"a cleaning step's name and knob must be identifiers, got {name!r}, {knob!r}")
+    def _deco(fn): CLEANS[name] = Clean(name, fn, knob, doc, graph); return fn
+    return _deco
+
+def get_clean(name:str) -> Clean:
+    "The registered cleaning step `name`; an unknown name lists the known ones."
+    if name not in CLEANS: raise ValueError(f"unknown cleaning step {name!r}; known: {', '.join(CLEANS)}")
+    return CLEANS[name]
+
+class CleanKnobs(Mapping):
+    "`{step: knob}` of the registered cleaning steps, read live from `CLEANS` (what `CLEAN_KNOB` was as a dict)."
+    def __getitem__(self, name): return CLEANS[name].knob
+    def __iter__(self): return iter(CLEANS)
+    def __len__(self): return len(CLEANS)
+    def __repr__(self): return repr(dict(self))
+
+# %% ../nbs/13_methods.ipynb #3ccb3496
+from .cleaning import label_spreading, cut_filter
+
+@register_clean('spread', 'alpha', "label spreading over the strong kNN graph (`cleaning.label_spreading`)", graph=True)
+def spread_step(x, t, value, graph=None, seed=0):
+    "Label spreading with `alpha=value`: every row, smoothed targets."
+    return x, label_spreading(x, t, alpha=value, graph=graph)
+
+@register_clean('cut', 'keep', "cut-statistic filtering (`cleaning.cut_filter`): a fraction of the rows", graph=True)
+def cut_step(x, t, value, graph=None, seed=0):
+    "The cut statistic with `keep=value`: the kept rows, their targets unchanged."
+    keep = cut_filter(x, t, keep=value, graph=graph)
+    return x[keep], t[keep]
+
 # %% ../nbs/13_methods.ipynb #9dff00d9
 FAMILIES = ('ceiling', 'baseline', 'self-training', 'preference', 'cleaning')
 TARGETS = dict(truth='ground-truth one-hot labels (ceiling only)', weak='the weak soft labels', weak_hard="the weak labels' argmax")
-CLEAN_KNOB = dict(spread='alpha', cut='keep', self_train='rounds', csl='top_k')   # a cleaning step and the knob that sets its strength
+CLEAN_KNOB = CleanKnobs()   # a cleaning step -> the knob that sets its strength: a live view of `CLEANS`
 CALIBRATIONS = (None, 'affine', 'prob')
 TRAINING_KNOBS = ('lr', 'weight_decay')   # every loss takes these (`probes.HEAD_KEYS` less the per-head `seed` and `data`)
 
@@ -47,7 +99,7 @@ def check_method(m) -> None:
     _known(f'loss of method {m.name!r}:', m.loss, loss_names())
     _known(f'family of method {m.name!r}:', m.family, FAMILIES)
     _known(f'targets of method {m.name!r}:', m.targets, TARGETS)
-    _known(f'cleaning of method {m.name!r}:', m.clean, [None, *CLEAN_KNOB])
+    _known(f'cleaning of method {m.name!r}:', m.clean, [None, *CLEANS])
     _known(f'calibration of method {m.name!r}:', m.calibration, CALIBRATIONS)
     if (m.targets == 'truth') != (m.family == 'ceiling'):
         raise ValueError(f"method {m.name!r}: only the ceiling family trains on ground truth (targets='truth')")
@@ -135,10 +187,6 @@ METHODS = {m.name: m for m in [
            doc="cut-statistic filtering, then cross-entropy on the kept examples"),
     Method('spread_prefs', 'prefs_within', clean='spread', fixed=dict(within=.5), grid=searched(alpha=[.5, .9]),
            family='preference', doc="prefs_within on label-spread targets: spreading as the source of the preferences"),
-    Method('self_train', clean='self_train', grid=searched(rounds=[1, 2]), family='self-training',
-           doc="iterated self-training: the student relabels its pool with its own hard predictions, then retrains"),
-    Method('csl_denoise', clean='csl', grid=searched(top_k=[3, 2]), family='cleaning',
-           doc="co-supervised learning's denoising: keep the examples whose weak label is in the student's top-k"),
 ]}
 
 # %% ../nbs/13_methods.ipynb #06d6d9ad

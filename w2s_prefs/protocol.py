@@ -12,10 +12,10 @@ import torch
 from torch import Tensor
 from .probes import train_heads, weak_split, score_probs
 from .pref_probe import calibrate
-from .cleaning import knn_graph, label_spreading, cut_filter, self_train_targets, csl_keep
+from .cleaning import knn_graph
 from .metrics import accuracy
 from .superset import W2SData
-from .methods import Method, METHODS, RECIPE, method_targets, recipe_config
+from .methods import Method, METHODS, RECIPE, method_targets, recipe_config, get_clean
 from .config import SCHEDULE
 
 # %% auto #0
@@ -26,16 +26,12 @@ def training_set(method:Method, # the method (its targets and cleaning step)
                  data:W2SData, # one seed's data
                  rows:Tensor, # pool rows to train on
                  value=None, # the cleaning knob's value
-                 graph=None, # the rows' kNN graph (spreading and the cut statistic)
+                 graph=None, # the rows' kNN graph (for the steps that read it: spreading and the cut statistic)
                  seed:int=0, # seeds a cleaning step that trains a probe
                 ) -> tuple[Tensor, Tensor]:
-    "Embeddings and targets `method` trains on from pool rows `rows`, after its cleaning step."
+    "Embeddings and targets `method` trains on from pool rows `rows`, after its cleaning step (`methods.CLEANS`)."
     x, t = data.x_train[rows], method_targets(method, data)[rows]
-    if method.clean == 'spread': t = label_spreading(x, t, alpha=value, graph=graph)
-    elif method.clean == 'self_train': t = self_train_targets(x, t, value, seed)
-    elif method.clean in ('cut', 'csl'):
-        keep = cut_filter(x, t, keep=value, graph=graph) if method.clean == 'cut' else csl_keep(x, t, value, seed)
-        x, t = x[keep], t[keep]
+    if method.clean: x, t = get_clean(method.clean).fn(x, t, value, graph=graph, seed=seed)
     return x, t
 
 # %% ../nbs/15_protocol.ipynb #ee268ff3
