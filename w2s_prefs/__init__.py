@@ -11,6 +11,7 @@ Modules:
 - `w2s_prefs.metrics`: One definition of accuracy and PGR used everywhere, the weak-to-strong diagnostics (agreement, corrected/corrupted, misfit vs gain, calibration, accuracy by weak confidence, pairwise accuracy of preferences), and confidence intervals over seeds.
 - `w2s_prefs.protocol`: How one method is tuned and trained over all seeds: selection per seed on held-out *weak* labels over every configuration of its grid, the ground-truth oracle as a diagnostic, then the final fits on the whole pool.
 - `w2s_prefs.runs`: Using every core and never training twice: a pool of worker processes that die with their parent, and a run cache whose entries are verified before they are trusted and whose failures never cost a result.
+- `w2s_prefs.suite`: `w2s-prefs-suite` runs a fixed set of offline settings (three image, two text, the synthetic task) as points of one Ray sweep, and writes one suite table: every method's paired PGR difference against each setting's best pointwise baseline, under two protocols (weak-label selection and the fixed recipe), pooled across settings by a random-effects meta-analysis and a sign test.
 - `w2s_prefs.synthetic`: A task with a known answer: a linear teacher in the strong embedding space, a weak supervisor that sees a noisy low-dimensional view of it, and the baseline students (ceiling, naive hard/soft, auxiliary confidence) compared over seeds."""
 
 __version__ = "0.0.1"
