@@ -22,7 +22,7 @@ __all__ = ['OFFLINE_DEFAULT', 'DEFAULTS', 'SCHEDULE', 'ROLES', 'DEVICES', 'defau
            'config_methods', 'validate', 'to_dict', 'config_fields', 'from_dict']
 
 # %% ../nbs/14_config.ipynb #eb452c9d
-OFFLINE_DEFAULT = dict(data='fashion_mnist', weak='pixels', weak_kwargs=dict(k=4), strong='effnet_lite0', n_weak_train=1000,
+OFFLINE_DEFAULT = dict(data='fashion_mnist', weak='effnet_probe', weak_kwargs=dict(), strong='effnet_lite0', n_weak_train=1000,
                        n_train=4000, n_test=2000)
 DEFAULTS = dict(image=OFFLINE_DEFAULT, text=TEXT_DEFAULT)   # what a run on a data set of each modality uses unless told
 

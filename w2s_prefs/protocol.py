@@ -108,12 +108,13 @@ def fit_method(method:Method, # what to train
     splits = {s: weak_split(len(draws[s].x_train), val_frac, s) for s in seeds}
     @functools.cache
     def graph(s, rows):   # one kNN graph per seed and row set, shared by the cleaning knob's values
-        return knn_graph(draws[s].x_train[splits[s][0] if rows == 'fit' else slice(None)]) if method.clean else None
+        if not (method.clean and get_clean(method.clean).graph): return None
+        return knn_graph(draws[s].x_train[splits[s][0] if rows == 'fit' else slice(None)])
     def spec(s, c): return dict(set=(s, c.get(knob)), seed=s, **{k: v for k, v in c.items() if k != knob})
     # 1. selection: every (seed, configuration) is one head, trained on the fit rows and scored on the held-out rows
     specs = [spec(s, c) for s in seeds for c in configs]
-    def sets(): return {(s, c.get(knob)): training_set(method, draws[s], splits[s][0], c.get(knob), graph(s, 'fit'), s)
-                        for s in seeds for c in configs}
+    def sets(): return {key: training_set(method, draws[key[0]], splits[key[0]][0], key[1], graph(key[0], 'fit'), key[0])
+                        for key in dict.fromkeys((s, c.get(knob)) for s in seeds for c in configs)}   # once per cleaning value
     heads, _ = run('select', specs, lambda: _train_groups(method, sets(), specs, epochs, batch_size))
     selection, chosen, oracle = weak_selection(method, draws, splits, specs, heads)
     recipe = choose_recipe(method, selection) if recipe is None else dict(recipe)
@@ -124,8 +125,8 @@ def fit_method(method:Method, # what to train
     extra = []   # the oracle's and the fixed recipe's configurations, each trained once
     for f in ((s, c) for s in seeds for c in (oracle[s], fixed)):
         if f not in reported + extra: extra.append(f)
-    def full(fits): return {(s, c.get(knob)): training_set(method, draws[s], torch.arange(len(draws[s].x_train)), c.get(knob),
-                                                            graph(s, 'all'), s) for s, c in fits}
+    def full(fits): return {(s, v): training_set(method, draws[s], torch.arange(len(draws[s].x_train)), v, graph(s, 'all'), s)
+                            for s, v in dict.fromkeys((s, c.get(knob)) for s, c in fits)}
     def test_accuracy(hs, members):   # reporting only: per-epoch test accuracy of each reported head
         return dict(test_accuracy=[accuracy(hs.select([j]).predict_proba(draws[reported[i][0]].x_test)[0], draws[reported[i][0]].y_test)
                                    for j, i in enumerate(members)])
