@@ -10,6 +10,7 @@ Modules:
 - `w2s_prefs.methods`: The method table: what each weak-to-strong method trains with (a registered loss, its targets, its knobs), the grid it is tuned over, its family, and the only door through which ground truth reaches a student.
 - `w2s_prefs.metrics`: One definition of accuracy and PGR used everywhere, the weak-to-strong diagnostics (agreement, corrected/corrupted, misfit vs gain, calibration, accuracy by weak confidence, pairwise accuracy of preferences), and confidence intervals over seeds.
 - `w2s_prefs.protocol`: How one method is tuned and trained over all seeds: selection per seed on held-out *weak* labels over every configuration of its grid, the ground-truth oracle as a diagnostic, then the final fits on the whole pool.
+- `w2s_prefs.regime`: Can a setting show weak-to-strong generalization at all? The copy rate, the random-error control and how well the strong features predict the weak supervisor's view, for every run.
 - `w2s_prefs.runs`: Using every core and never training twice: a pool of worker processes that die with their parent, and a run cache whose entries are verified before they are trusted and whose failures never cost a result.
 - `w2s_prefs.synthetic`: A task with a known answer: a linear teacher in the strong embedding space, a weak supervisor that sees a noisy low-dimensional view of it, and the baseline students (ceiling, naive hard/soft, auxiliary confidence) compared over seeds."""
 
