@@ -15,8 +15,11 @@
 5. Text extraction: `embed.embed` with the all-MiniLM-L6-v2 student on Rotten Tomatoes reviews (tokenise, forward, pool,
    cache write) against the bare forward pass of the same model on the same pre-tokenised, length-sorted batches; the
    sentence-transformers `encode` of the same texts as a reference.
+6. Arithmetic throughput: the float32 matrix-multiply peak (`torch.mm` of large square matrices, GFLOP/s) and the
+   GFLOP/s `probes.train_heads` achieves on section 2's selection call (FLOPs counted per step: the logits' and the
+   weight gradient's products, 2*B*d*k each per head), and their ratio; on the CPU and on CUDA when available.
 
-Usage: `python benchmarks/bench.py [--quick] [--sections 1 2 3 4 5] [--out benchmarks/results.json]`
+Usage: `python benchmarks/bench.py [--quick] [--sections 1 2 3 4 5 6] [--out benchmarks/results.json]`
 (see benchmarks/README.md).
 """
 from __future__ import annotations
@@ -323,6 +326,62 @@ def bench_text_extraction(cfg) -> list[dict]:
                  rate=fmt_rate(n / t['embed'], 'text'), ratio=ratio, target=f'<=1.3x {verdict(ratio <= 1.3)}',
                  raw=dict(device=dev.type, n=n, batch_size=bs, seconds=t, texts_per_s={k: n / v for k, v in t.items()}))]
 
+# ------------------------------------------------------------------------------ 6. arithmetic throughput
+
+def mm_gflops(n:int, dev:str, reps:int, sync=lambda: None) -> tuple[float, float]:
+    "(GFLOP/s, seconds) of the fastest of `reps` float32 `torch.mm` of two (n, n) matrices: 2 n^3 FLOPs each."
+    g = torch.Generator().manual_seed(0)
+    a, b = torch.randn(n, n, generator=g).to(dev), torch.randn(n, n, generator=g).to(dev)
+    torch.mm(a, b); sync()   # warm-up (kernel selection, thread pool start)
+    secs = best_time(lambda: torch.mm(a, b), reps, sync)
+    return 2 * n ** 3 / secs / 1e9, secs
+
+def train_heads_flops(heads:int, n:int, d:int, k:int, batch_size:int, epochs:int) -> int:
+    """FLOPs of `train_heads`'s products over one call: per step and head, the logits `x W^T` (2 B d k) and the
+    weight gradient `g^T x` (2 B d k), B the step's batch (an epoch's last may be short). The loss, the bias, the
+    standardisation, the gathers and Adam's update (O(d k) per head and step) are not matrix products: not counted."""
+    full, rest = divmod(n, batch_size)
+    return epochs * heads * 4 * d * k * (full * batch_size + rest)
+
+def bench_flops(cfg) -> list[dict]:
+    """Section 6: the float32 matrix-multiply peak against the GFLOP/s `train_heads` achieves on section 2's selection
+    call (the offline default's shapes: 4 configurations x 5 seeds, n = 3200, d = 1280, k = 10, batch 100,
+    cross-entropy); on the CPU with one thread, as each of the CLI's training processes runs (the peak at every
+    thread is printed too), and on CUDA."""
+    from w2s_prefs.probes import train_heads, cpu_threads
+    n_fit, d, S, bs, ep = int(round(.8 * cfg.train_n)), 1280, cfg.train_seeds, 100, cfg.flops_epochs
+    rows = []
+    for dev in ['cpu'] + (['cuda'] if torch.cuda.is_available() else []):
+        sync = torch.cuda.synchronize if dev == 'cuda' else (lambda: None)
+        threads, n_mm = (1, cfg.mm_n_cpu) if dev == 'cpu' else (None, cfg.mm_n_cuda)
+        with cpu_threads(threads):
+            peak, secs = mm_gflops(n_mm, dev, cfg.reps_mm, sync)
+        where = f'{threads} thread' if dev == 'cpu' else torch.cuda.get_device_name(0)
+        rows.append(dict(section='6 flops', case=f'{dev} peak: torch.mm {n_mm}x{n_mm} float32 ({where})', time_s=secs,
+                         rate=f'{peak:.1f} GFLOP/s',
+                         raw=dict(device=dev, case='mm_peak', n=n_mm, threads=threads, gflops=peak, seconds=secs)))
+        if dev == 'cpu' and cfg.threads != 1:
+            all_peak, all_secs = mm_gflops(n_mm, dev, cfg.reps_mm)
+            rows.append(dict(section='6 flops', case=f'  cpu peak at {cfg.threads} threads (reference)',
+                             time_s=all_secs, rate=f'{all_peak:.1f} GFLOP/s',
+                             raw=dict(device=dev, case='mm_peak', n=n_mm, threads=cfg.threads, gflops=all_peak,
+                                      seconds=all_secs)))
+        x = torch.stack([features(n_fit, d, seed=s) for s in range(S)]).to(dev)
+        t = torch.stack([weak_probs(n_fit, seed=s) for s in range(S)]).to(dev)
+        heads = [dict(c, seed=s, data=s) for s in range(S) for c in GRID]
+        train_heads(x[:1, :200], t[:1, :200], heads[:2], epochs=1, threads=threads); sync()   # warm-up
+        secs = best_time(lambda: train_heads(x, t, heads, epochs=ep, batch_size=bs, threads=threads), cfg.reps_mm, sync)
+        flops = train_heads_flops(len(heads), n_fit, d, K, bs, ep)
+        achieved = flops / secs / 1e9
+        what = f'{len(heads)} heads, n={n_fit}, d={d}, k={K}, batch {bs}, {ep} ep'
+        rows.append(dict(section='6 flops', time_s=secs, rate=f'{achieved:.1f} GFLOP/s', ratio=achieved / peak,
+                         case=f'  train_heads: {what} ({flops / 1e9:.1f} GFLOP: 4*B*d*k per head and step)',
+                         target='achieved / mm peak (no target)',
+                         raw=dict(device=dev, case='train_heads', heads=len(heads), n=n_fit, d=d, k=K, batch_size=bs,
+                                  epochs=ep, threads=threads, flops=flops, seconds=secs, gflops=achieved,
+                                  peak_gflops=peak, share_of_peak=achieved / peak)))
+    return rows
+
 # ----------------------------------------------------------------------------------- 4. end to end
 
 def cli_command() -> list[str]:
@@ -363,7 +422,8 @@ def print_table(rows:list[dict]):
     cols = [('Section', lambda r: r['section']), ('Case', lambda r: r['case']),
             ('Time', lambda r: fmt_time(r.get('time_s'))), ('Peak mem', lambda r: fmt_bytes(r.get('peak_bytes'))),
             ('Rate', lambda r: r.get('rate', '-')),
-            ('Ratio', lambda r: f"{r['ratio']:,.{0 if r['ratio'] >= 10 else 2}f}x" if r.get('ratio') else '-'),
+            ('Ratio', lambda r: f"{r['ratio']:,.{0 if r['ratio'] >= 10 else 2 if r['ratio'] >= .1 else 3}f}x"
+                                if r.get('ratio') else '-'),
             ('Target', lambda r: r.get('target') or '')]
     cells = [[name for name, _ in cols]] + [[f(r) for _, f in cols] for r in rows]
     widths = [max(len(c[i]) for c in cells) for i in range(len(cols))]
@@ -382,6 +442,7 @@ def config(args) -> argparse.Namespace:
         big_budget=1_000_000, reps=2 if q else 5,
         train_n=1000 if q else 4000, train_epochs=1 if q else 20, train_epochs_b=1 if q else 5, train_seeds=2 if q else 5,
         reps_train=1 if q else 2,
+        flops_epochs=1 if q else 2, mm_n_cpu=512 if q else 2048, mm_n_cuda=2048 if q else 8192, reps_mm=2 if q else 3,
         n_images=128 if q else 1024, reps_extract=1 if q else 3, n_texts=256 if q else 2048,
         e2e_args=args.e2e_args if args.e2e_args is not None else
                  ('--n-train 500 --n-test 500 --n-seeds 1 --methods weak_soft' if q else ''),
@@ -390,7 +451,8 @@ def config(args) -> argparse.Namespace:
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--quick', action='store_true', help='shrink every section (smoke test, < 60 s)')
-    p.add_argument('--sections', nargs='+', type=int, default=[1, 2, 3, 4, 5], choices=[1, 2, 3, 4, 5], help='which sections to run')
+    p.add_argument('--sections', nargs='+', type=int, default=[1, 2, 3, 4, 5, 6], choices=[1, 2, 3, 4, 5, 6],
+                   help='which sections to run')
     p.add_argument('--threads', type=int, default=os.cpu_count(), help='torch intra-op CPU threads (also OMP_NUM_THREADS of subprocesses)')
     p.add_argument('--extract-workers', type=int, default=0, help='DataLoader worker processes in section 3 (as --num-workers of the CLI)')
     p.add_argument('--e2e-args', default=None, help="extra CLI options for section 4, e.g. '--n-train 1000 --n-seeds 2'")
@@ -406,7 +468,8 @@ def main():
     info = environment(args.threads)
     print('environment: ' + ', '.join(f'{k}={v}' for k, v in info.items()), flush=True)
     sections = {1: lambda: bench_prefs(cfg, env), 2: lambda: bench_training(cfg), 3: lambda: bench_extraction(cfg),
-                4: lambda: bench_e2e(cfg, env), 5: lambda: bench_text_extraction(cfg)}
+                4: lambda: bench_e2e(cfg, env), 5: lambda: bench_text_extraction(cfg),
+                6: lambda: bench_flops(cfg)}
     rows, t0 = [], time.perf_counter()
     for s in sorted(set(args.sections)):
         ts = time.perf_counter()

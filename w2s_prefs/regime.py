@@ -1,4 +1,5 @@
-"""Can a setting show weak-to-strong generalization at all? The copy rate, the random-error control and how well the strong features predict the weak supervisor's view, for every run.
+"""Can a setting show weak-to-strong generalization at all? The copy rate, the random-error control and how well
+the strong features predict the weak supervisor's view, for every run.
 
 Docs: https://w2s-prefs.github.io/w2s_prefs/regime.html.md"""
 
@@ -28,19 +29,21 @@ def copy_rate(student, # (n,) labels or (n, k) probabilities of the student on t
 # %% ../nbs/23_regime.ipynb #9d328553
 def random_error_labels(weak, # (n,) labels or (n, k) probabilities of the weak supervisor
                         y:Tensor, # (n,) ground truth
-                        mode:str='uniform', # 'uniform': a uniformly random wrong class; 'confusion': drawn from the weak confusion row
+                        mode:str='uniform', # 'uniform': any other class; 'confusion': the weak confusion row's
                         seed:int=0, # seeds which examples err and how
+                        n_classes:int|None=None, # classes (default: `weak`'s columns, else the largest label + 1)
                        ) -> Tensor:
-    "Hard labels with as many errors per true class as the weak argmax, on random examples of that class (a control, never a method)."
+    "Labels with the weak argmax's error count per true class, on random examples of it (a control, never a method)."
     if mode not in ('uniform', 'confusion'): raise ValueError(f"unknown mode {mode!r}; known: uniform, confusion")
     w, y = as_labels(weak).cpu(), torch.as_tensor(y).cpu()
-    k, g, out = int(max(w.max(), y.max())) + 1, torch.Generator().manual_seed(seed), y.clone()
+    k = n_classes or (weak.shape[1] if weak.ndim == 2 else int(max(w.max(), y.max())) + 1)
+    g, out = torch.Generator().manual_seed(seed), y.clone()
     for c in range(k):
         rows, wrong = (y == c).nonzero().flatten(), w[(y == c) & (w != y)]
         if not len(wrong): continue
         chosen = rows[torch.randperm(len(rows), generator=g)[:len(wrong)]]
-        if mode == 'confusion': out[chosen] = wrong[torch.randperm(len(wrong), generator=g)]   # the weak wrong classes, reshuffled
-        else: out[chosen] = (c + torch.randint(1, k, (len(chosen),), generator=g)) % k           # any class but c
+        if mode == 'confusion': out[chosen] = wrong[torch.randperm(len(wrong), generator=g)]   # its wrong classes
+        else: out[chosen] = (c + torch.randint(1, k, (len(chosen),), generator=g)) % k   # not c
     return out
 
 # %% ../nbs/23_regime.ipynb #98a3d9e2
@@ -50,11 +53,12 @@ def random_error_control(data:W2SData, # one seed's data
                         ) -> dict:
     "Naive hard-label PGR on the real weak labels and on both random-error controls (three heads trained in one call)."
     y, weak = data.y_train.cpu(), data.weak_train.cpu()
-    labels = [as_labels(weak), random_error_labels(weak, y, 'uniform', seed), random_error_labels(weak, y, 'confusion', seed)]
+    labels = [as_labels(weak), random_error_labels(weak, y, 'uniform', seed, data.k),
+              random_error_labels(weak, y, 'confusion', seed, data.k)]
     t = torch.stack([torch.nn.functional.one_hot(l, data.k).float() for l in labels]).to(data.x_train.device)
     x = data.x_train[None].expand(3, *data.x_train.shape)
-    hs, _ = train_heads(x, t, [dict(lr=lr, weight_decay=weight_decay, seed=seed, data=i) for i in range(3)], epochs=epochs,
-                        batch_size=batch_size)
+    heads = [dict(lr=lr, weight_decay=weight_decay, seed=seed, data=i) for i in range(3)]
+    hs, _ = train_heads(x, t, heads, loss='ce', epochs=epochs, batch_size=batch_size)
     acc_w = accuracy(data.weak_test, data.y_test)
     p = [pgr(accuracy(hs.select([i]).predict_proba(data.x_test)[0], data.y_test), acc_w, acc_ceiling) for i in range(3)]
     return dict(naive_hard_pgr=p[0], random_uniform_pgr=p[1], random_confusion_pgr=p[2],
@@ -84,28 +88,31 @@ def view_r2(x:Tensor, # (n, d) strong features
 
 # %% ../nbs/23_regime.ipynb #a712e003
 REGIME_KEYS = dict(
-    copy_rate="naive student (weak_soft): share of the weak supervisor's test errors where it predicts the same wrong class",
+    copy_rate="the given naive student (the runner's: `RECIPE_BASELINE`): share of the weak supervisor's test errors "
+              "where it predicts the same wrong class",
     ceiling_copy_rate='the same for the ceiling (the floor: errors on examples that are hard for everyone)',
-    naive_hard_pgr='PGR of the naive hard-label student under the fixed recipe',
-    control_gap_uniform='naive hard-label PGR with the weak errors moved to random examples, uniform wrong class, minus the real',
-    control_gap_confusion="the same with the wrong class from the weak supervisor's confusion row",
-    r2_weak_inputs="held-out R² from the strong features to the weak supervisor's inputs (its view)",
+    naive_hard_pgr='PGR of the naive hard-label student (cross-entropy to the weak argmax) under the fixed recipe',
+    random_uniform_pgr='the same with the weak errors moved to random examples of their class, uniform wrong class',
+    random_confusion_pgr="the same with the wrong class drawn from the weak supervisor's confusion row",
+    control_gap_uniform="random_uniform_pgr - naive_hard_pgr: how much the weak errors' structure holds it back",
+    control_gap_confusion='random_confusion_pgr - naive_hard_pgr: the part due to which examples err',
     r2_weak_logits="held-out R² from the strong features to the weak supervisor's log-probabilities",
-    r2_truth='held-out R² from the strong features to the one-hot truth')
+    r2_truth='held-out R² from the strong features to the one-hot truth',
+    r2_weak_inputs="held-out R² from the strong features to the weak supervisor's inputs (its view; nan: not given)")
 
-def regime_diagnostics(data:W2SData, # one seed's data (`weak_inputs` set for a trained supervisor)
+def regime_diagnostics(data:W2SData, # one seed's data
                        student, # the naive student's test predictions (labels or probabilities)
                        ceiling, # the ceiling's test predictions
                        acc_ceiling:float, # the ceiling's test accuracy
+                       weak_inputs:Tensor|None=None, # (n_train, f) the weak view (None: `data.weak_inputs`)
                        **train_kw, # `random_error_control` options (epochs, batch_size, lr, weight_decay, seed)
                       ) -> dict:
     "Every regime diagnostic of one seed, as a flat JSON-able dict keyed by `REGIME_KEYS`."
     ctl = random_error_control(data, acc_ceiling, **train_kw)
-    x = data.x_train.cpu()
-    out = dict(copy_rate=copy_rate(student, data.weak_test, data.y_test), ceiling_copy_rate=copy_rate(ceiling, data.weak_test, data.y_test),
-               naive_hard_pgr=ctl['naive_hard_pgr'], control_gap_uniform=ctl['control_gap_uniform'],
-               control_gap_confusion=ctl['control_gap_confusion'],
-               r2_weak_inputs=view_r2(x, data.weak_inputs) if data.weak_inputs is not None else float('nan'),
+    x, view = data.x_train.cpu(), data.weak_inputs if weak_inputs is None else weak_inputs
+    out = dict(copy_rate=copy_rate(student, data.weak_test, data.y_test),
+               ceiling_copy_rate=copy_rate(ceiling, data.weak_test, data.y_test), **ctl,
                r2_weak_logits=view_r2(x, data.weak_train.clamp_min(1e-6).log()),
-               r2_truth=view_r2(x, torch.nn.functional.one_hot(data.y_train.cpu(), data.k).float()))
-    return {k: out[k] for k in REGIME_KEYS}
+               r2_truth=view_r2(x, torch.nn.functional.one_hot(data.y_train.cpu(), data.k).float()),
+               r2_weak_inputs=float('nan') if view is None else view_r2(x, view))
+    return {k: float(out[k]) for k in REGIME_KEYS}
