@@ -117,20 +117,30 @@ def block_span(text:str, # the README's text
     return i, j
 
 # %% ../nbs/22_report.ipynb #921af6e9
+def _block_markdown(results_dir, block:str|None, figure:str) -> tuple[str, object]:
+    "The markdown of `block` and the results document its figure is drawn from (None for the suite, which has no figure)."
+    if block == 'suite':
+        from w2s_prefs.suite import load_suite, suite_markdown   # the suite module imports this one: import when needed
+        return suite_markdown(load_suite(results_dir)), None
+    doc = load_results(results_dir, README_METRICS)
+    return results_markdown(doc, figure), doc
+
 def update_readme(results_dir:str|Path, readme:str|Path='README.md', check:bool=False, figure:str='docs/pgr.png',
-                  block:str|None=None, # which block: None for the main one, e.g. 'text' for `<!-- results-text:start -->`
+                  block:str|None=None, # which block: None for the main one, 'text' for `<!-- results-text:start -->`, 'suite'
                  ) -> bool:
-    "Replace the README's results block by `results_markdown` of `results_dir` (and copy the PGR figure); with `check`, only compare. Returns True when up to date."
-    readme, doc = Path(readme), load_results(results_dir, README_METRICS)
+    "Replace the README's results block by the markdown of `results_dir` (and copy the PGR figure); with `check`, only compare. True when up to date."
+    readme = Path(readme)
+    md, doc = _block_markdown(results_dir, block, figure)
     if not readme.is_file(): raise FileNotFoundError(f"no README at {readme}" + (' (it is a folder)' if readme.is_dir() else ''))
     text = readme.read_text()
     i, j = block_span(text, block, readme)
-    new = text[:i] + block_markers(block)[0] + '\n' + results_markdown(doc, figure) + text[j:]
+    new = text[:i] + block_markers(block)[0] + '\n' + md + text[j:]
     if check: return new == text
-    fig, png = plot_pgr(doc), io.BytesIO()
-    fig.savefig(png, dpi=100, format='png'); plt.close(fig)
     atomic_write(readme, lambda f: f.write(new.encode()))
-    atomic_write(readme.parent/figure, lambda f: f.write(png.getvalue()))
+    if doc is not None:
+        fig, png = plot_pgr(doc), io.BytesIO()
+        fig.savefig(png, dpi=100, format='png'); plt.close(fig)
+        atomic_write(readme.parent/figure, lambda f: f.write(png.getvalue()))
     return True
 
 # %% ../nbs/22_report.ipynb #c183f757
@@ -144,14 +154,14 @@ def readme_main(argv:list|None=None):
     import argparse
     p = argparse.ArgumentParser(prog='w2s-prefs-readme', description='Regenerate (or --check) the README results block from a results directory.')
     p.add_argument('results_dir'); p.add_argument('readme', nargs='?', default='README.md'); p.add_argument('--check', action='store_true')
-    p.add_argument('--block', default=None, help="a second block: 'text' rewrites <!-- results-text:start --> ... <!-- results-text:end -->")
+    p.add_argument('--block', default=None, help="another block: 'text' rewrites <!-- results-text:start --> ... <!-- results-text:end -->; 'suite' the suite's (from suite.json)")
     p.add_argument('--figure', default='docs/pgr.png', help='where the PGR figure goes, relative to the README')
     a = p.parse_args(argv)
     try: ok = update_readme(a.results_dir, a.readme, a.check, a.figure, a.block)
     except (ValueError, OSError) as e: print(f"w2s-prefs-readme: error: {_one_line(e)}", file=sys.stderr); sys.exit(2)
     if a.check and not ok:
         opts = (f' --block {a.block}' if a.block else '') + (f' --figure {a.figure}' if a.figure != 'docs/pgr.png' else '')
-        print(f"w2s-prefs-readme: {a.readme}'s {block_markers(a.block)[0]} block differs from {a.results_dir}/results.json: "
+        print(f"w2s-prefs-readme: {a.readme}'s {block_markers(a.block)[0]} block differs from {a.results_dir}/{'suite' if a.block == 'suite' else 'results'}.json: "
               f"run `w2s-prefs-readme {a.results_dir} {a.readme}{opts}` and commit", file=sys.stderr); sys.exit(1)
     print(f"{a.readme}: results block {'up to date' if a.check else 'written'} from {a.results_dir}")
 
