@@ -48,7 +48,8 @@ def csl_keep(x:Tensor, # (n, d) embeddings of the pool
              seed:int=0,
             ) -> Tensor:
     "Indices of the rows whose target's argmax is among the `top_k` classes of the student fitted to `t`."
-    top = student_probs(x, t, seed).topk(_whole('top_k', top_k, 1, t.shape[1]), dim=1).indices
+    k = min(_whole('top_k', top_k, 1), t.shape[1])   # top_k >= the number of classes keeps every row (a binary task)
+    top = student_probs(x, t, seed).topk(k, dim=1).indices
     return (top == t.argmax(1, keepdim=True)).any(1).nonzero().flatten()
 
 @register_clean('csl_topk', 'top_k', "co-supervised denoising: the rows whose weak label is in the student's top-k")

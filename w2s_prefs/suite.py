@@ -37,9 +37,9 @@ SUITE = [
     dict(name='fmnist_lite2', why='a larger student (EfficientNet-Lite2): does the verdict hold as the student grows',
          data='fashion_mnist', weak='effnet_probe', strong='effnet_lite2', download=True),
     dict(name='rotten_tomatoes', why='text: movie-review sentiment, a mean-GloVe weak supervisor, a MiniLM student (the text default)',
-         data='rotten_tomatoes', download=True),
+         data='rotten_tomatoes', n_train=1700, n_test=500, download=True),   # five disjoint draws of 10,109 / 2,699 reviews
     dict(name='rotten_tomatoes_60', why='text with a weaker supervisor: the mean-GloVe probe fitted on 60 reviews instead of 300',
-         data='rotten_tomatoes', n_weak_train=60, download=True),
+         data='rotten_tomatoes', n_weak_train=60, n_train=1700, n_test=500, download=True),
     dict(name='synthetic', why='the synthetic task: weak and strong views of known structure, nothing to download',
          data='synthetic'),
 ]
