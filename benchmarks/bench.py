@@ -18,8 +18,11 @@
 6. Arithmetic throughput: the float32 matrix-multiply peak (`torch.mm` of large square matrices, GFLOP/s) and the
    GFLOP/s `probes.train_heads` achieves on section 2's selection call (FLOPs counted per step: the logits' and the
    weight gradient's products, 2*B*d*k each per head), and their ratio; on the CPU and on CUDA when available.
+7. Generation and DPO (`w2s_prefs.dpo`, SmolLM2-135M-Instruct; `--quick`: the tiny random GPT-2): tokens/s of the bare
+   forward pass and of a bare forward+backward on prompt+completion batches, of batched sampling (`dpo.sample`, new tokens)
+   and unbatched sampling, and of TRL DPO training (`dpo.train_dpo`, chosen + rejected tokens per step), side by side.
 
-Usage: `python benchmarks/bench.py [--quick] [--sections 1 2 3 4 5 6] [--out benchmarks/results.json]`
+Usage: `python benchmarks/bench.py [--quick] [--sections 1 2 3 4 5 6 7] [--out benchmarks/results.json]`
 (see benchmarks/README.md).
 """
 from __future__ import annotations
@@ -326,6 +329,54 @@ def bench_text_extraction(cfg) -> list[dict]:
                  rate=fmt_rate(n / t['embed'], 'text'), ratio=ratio, target=f'<=1.3x {verdict(ratio <= 1.3)}',
                  raw=dict(device=dev.type, n=n, batch_size=bs, seconds=t, texts_per_s={k: n / v for k, v in t.items()}))]
 
+# ------------------------------------------------------------------------------ 7. generation and DPO
+
+def bench_dpo(cfg) -> list[dict]:
+    "Section 7: sampling and DPO training tokens/s of the policy against its bare forward pass on the same sequences."
+    from w2s_prefs import dpo
+    from w2s_prefs.data import default_data_root
+    from w2s_prefs.text import rotten_tomatoes
+    from w2s_prefs.models import choose_device
+    dev = choose_device()
+    sync = torch.cuda.synchronize if dev.type == 'cuda' else (lambda: None)
+    test = rotten_tomatoes('test', default_data_root(), download=True)
+    name = 'tiny-gpt2' if cfg.quick else 'smollm2'
+    pol = dpo.load_policy(name, download=True, texts=test.texts[:500])
+    pol.model.to(dev)
+    prompts, new, bs = dpo.review_prompts(test)[:cfg.dpo_prompts], cfg.dpo_new_tokens, 8
+    comps = dpo.sample(pol, prompts, 2, new, seed=0, batch_size=16)
+    pairs = [dict(prompt=p, chosen=c[0], rejected=c[1]) for p, c in zip(prompts, comps)]
+    tok = pol.tokenizer
+    seqs = [p + c for p, cc in zip(prompts, comps) for c in cc]   # what DPO forwards: chosen and rejected sequences
+    batches = [tok(seqs[i:i + 2 * bs], return_tensors='pt', padding=True).to(dev) for i in range(0, len(seqs), 2 * bs)]
+    n_tok = sum(int(b['attention_mask'].sum()) for b in batches)
+    def bare():
+        with torch.inference_mode():
+            for b in batches: pol.model(**b).logits.sum().item()
+    def bare_train():
+        for b in batches: pol.model(**b).logits.float().logsumexp(-1).mean().backward()
+        pol.model.zero_grad(set_to_none=True)
+    bare()
+    t = interleaved_best(dict(bare=bare, bare_train=bare_train), cfg.reps_dpo, sync)
+    ts = time.perf_counter(); dpo.sample(pol, prompts, 2, new, seed=1, batch_size=16); sync(); t_batched = time.perf_counter() - ts
+    k = max(1, len(prompts) // 8)
+    ts = time.perf_counter(); dpo.sample(pol, prompts[:k], 1, new, seed=1, batch_size=1); sync(); t_single = time.perf_counter() - ts
+    ts = time.perf_counter(); _, log = dpo.train_dpo(pol, pairs, seed=0, epochs=1, batch_size=bs); sync(); t_dpo = time.perf_counter() - ts
+    fwd = n_tok / t['bare']
+    rate = lambda r: fmt_rate(r, 'tok')
+    gen_b, gen_1, tr_b, tr_d = 2 * len(prompts) * new / t_batched, k * new / t_single, n_tok / t['bare_train'], n_tok / t_dpo
+    raw = dict(model=name, device=dev.type, prompts=len(prompts), new_tokens=new, tokens=n_tok, seconds=dict(t, sample_batched=t_batched,
+               sample_unbatched=t_single, dpo=t_dpo), tokens_per_s=dict(forward=fwd, forward_backward=tr_b, sample_batched=gen_b,
+               sample_unbatched=gen_1, dpo=tr_d), dpo_steps=len(log))
+    return [dict(section='7 dpo', case=f'{dev.type} {name} bare forward ({len(seqs)} prompt+completion sequences, bs {2 * bs})',
+                 time_s=t['bare'], rate=rate(fwd)),
+            dict(section='7 dpo', case='  bare forward+backward (same batches)', time_s=t['bare_train'], rate=rate(tr_b), ratio=tr_b / fwd),
+            dict(section='7 dpo', case=f'  dpo.sample batched (16 sequences per generate, {new} new tokens)', time_s=t_batched,
+                 rate=rate(gen_b), ratio=gen_b / fwd),
+            dict(section='7 dpo', case=f'  dpo.sample unbatched ({k} prompts)', time_s=t_single, rate=rate(gen_1), ratio=gen_1 / fwd),
+            dict(section='7 dpo', case=f'  dpo.train_dpo (TRL DPOTrainer, {len(pairs)} pairs, 1 epoch, bs {bs}, incl. setup)', time_s=t_dpo,
+                 rate=rate(tr_d), ratio=tr_d / fwd, raw=raw)]
+
 # ------------------------------------------------------------------------------ 6. arithmetic throughput
 
 def mm_gflops(n:int, dev:str, reps:int, sync=lambda: None) -> tuple[float, float]:
@@ -444,6 +495,7 @@ def config(args) -> argparse.Namespace:
         reps_train=1 if q else 2,
         flops_epochs=1 if q else 2, mm_n_cpu=512 if q else 2048, mm_n_cuda=2048 if q else 8192, reps_mm=2 if q else 3,
         n_images=128 if q else 1024, reps_extract=1 if q else 3, n_texts=256 if q else 2048,
+        dpo_prompts=8 if q else 32, dpo_new_tokens=6 if q else 24, reps_dpo=1 if q else 2,
         e2e_args=args.e2e_args if args.e2e_args is not None else
                  ('--n-train 500 --n-test 500 --n-seeds 1 --methods weak_soft' if q else ''),
         e2e_targets=not q and not args.e2e_args)
@@ -451,7 +503,7 @@ def config(args) -> argparse.Namespace:
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--quick', action='store_true', help='shrink every section (smoke test, < 60 s)')
-    p.add_argument('--sections', nargs='+', type=int, default=[1, 2, 3, 4, 5, 6], choices=[1, 2, 3, 4, 5, 6],
+    p.add_argument('--sections', nargs='+', type=int, default=[1, 2, 3, 4, 5, 6, 7], choices=[1, 2, 3, 4, 5, 6, 7],
                    help='which sections to run')
     p.add_argument('--threads', type=int, default=os.cpu_count(), help='torch intra-op CPU threads (also OMP_NUM_THREADS of subprocesses)')
     p.add_argument('--extract-workers', type=int, default=0, help='DataLoader worker processes in section 3 (as --num-workers of the CLI)')
@@ -469,7 +521,7 @@ def main():
     print('environment: ' + ', '.join(f'{k}={v}' for k, v in info.items()), flush=True)
     sections = {1: lambda: bench_prefs(cfg, env), 2: lambda: bench_training(cfg), 3: lambda: bench_extraction(cfg),
                 4: lambda: bench_e2e(cfg, env), 5: lambda: bench_text_extraction(cfg),
-                6: lambda: bench_flops(cfg)}
+                6: lambda: bench_flops(cfg), 7: lambda: bench_dpo(cfg)}
     rows, t0 = [], time.perf_counter()
     for s in sorted(set(args.sections)):
         ts = time.perf_counter()
