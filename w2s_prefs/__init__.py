@@ -19,4 +19,7 @@ __version__ = "0.0.1"
 
 # Importing the package registers every loss (probes, pref_probe), data set (data, text), weak supervisor and student
 # (models, text), cleaning step and method (methods, baselines): `import w2s_prefs` is enough to train or name any of them.
+# First of all, before torch computes anything: the same CPU kernels on every x86 machine (`storage.pin_cpu_numerics`).
+from .storage import pin_cpu_numerics  # noqa: E402
+pin_cpu_numerics()
 from . import probes, pref_probe, data, models, text, methods, baselines  # noqa: E402,F401

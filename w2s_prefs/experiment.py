@@ -17,6 +17,7 @@ import w2s_prefs
 from .data import get_dataset
 from .models import get_weak, get_strong, choose_device, check_modality
 from .embed import embed
+from .storage import cpu_numerics
 from .prefs import same_class_prefs, cross_class_prefs
 from .metrics import accuracy, student_metrics, pairwise_accuracy, pgr_se
 from .regime import copy_rate, regime_diagnostics, REGIME_KEYS
@@ -269,7 +270,7 @@ def versions() -> dict:
     "Versions of Python, w2s_prefs and the libraries that change numbers."
     import torchvision, numpy, scipy
     out = dict(python=platform.python_version(), w2s_prefs=w2s_prefs.__version__, torch=torch.__version__,
-               torchvision=torchvision.__version__, numpy=numpy.__version__, scipy=scipy.__version__)
+               torchvision=torchvision.__version__, numpy=numpy.__version__, scipy=scipy.__version__, numerics=cpu_numerics())
     try:
         import timm; out['timm'] = timm.__version__
     except ImportError: pass

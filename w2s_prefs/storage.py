@@ -6,7 +6,7 @@ Docs: https://w2s-prefs.github.io/w2s_prefs/storage.html.md"""
 
 # %% ../nbs/00_storage.ipynb #5b343664
 from __future__ import annotations
-import contextlib, errno, hashlib, io, json, os, re, socket, subprocess, sys, tempfile, time, warnings
+import contextlib, errno, hashlib, io, json, os, platform, re, socket, subprocess, sys, tempfile, time, warnings
 from datetime import datetime
 from pathlib import Path
 from unittest import mock
@@ -18,10 +18,11 @@ try: import fcntl
 except ImportError: fcntl = None   # Windows: `lock_dir` cannot lock (see there)
 
 # %% auto #0
-__all__ = ['ENTRY_FORMAT', 'LOCK_NAME', 'fingerprint', 'tmp_prefix', 'atomic_write', 'atomic_save', 'pid_alive',
-           'tmp_writer_alive', 'clean_stale_tmp', 'default_cache_dir', 'cache_key', 'payload_checksum', 'CacheWarning',
-           'save_cache_entry', 'save_entry', 'read_only_dir', 'disk_full', 'reject_entry', 'load_checked',
-           'tensor_problem', 'load_entry', 'check_writable', 'DirectoryLocked', 'lock_dir']
+__all__ = ['CPU_NUMERICS', 'ENTRY_FORMAT', 'LOCK_NAME', 'fingerprint', 'tmp_prefix', 'atomic_write', 'atomic_save', 'pid_alive',
+           'tmp_writer_alive', 'clean_stale_tmp', 'pin_cpu_numerics', 'cpu_numerics', 'default_cache_dir', 'cache_key',
+           'payload_checksum', 'CacheWarning', 'save_cache_entry', 'save_entry', 'read_only_dir', 'disk_full',
+           'reject_entry', 'load_checked', 'tensor_problem', 'load_entry', 'check_writable', 'DirectoryLocked',
+           'lock_dir']
 
 # %% ../nbs/00_storage.ipynb #e1351673
 def fingerprint(*parts) -> str:
@@ -100,6 +101,24 @@ def clean_stale_tmp(directory:str|Path, # a directory `atomic_write` writes to (
         except OSError: pass   # removed by another cleaner meanwhile, or a read-only directory
     return gone
 
+# %% ../nbs/00_storage.ipynb #c60dd0ac
+CPU_NUMERICS = dict(ATEN_CPU_CAPABILITY='avx2', MKL_CBWR='AVX2,STRICT', ONEDNN_MAX_CPU_ISA='AVX2')   # what `pin_cpu_numerics` asks for
+
+def _x86() -> bool: return platform.machine().lower() in ('x86_64', 'amd64')
+
+def pin_cpu_numerics(pins:dict=CPU_NUMERICS) -> dict:
+    "Ask torch's CPU kernels (ATen, MKL, oneDNN) for the same code paths on every x86 CPU; variables already set are kept."
+    if not _x86(): return {}
+    set_now = {k: v for k, v in pins.items() if k not in os.environ}
+    os.environ.update(set_now)
+    return set_now
+
+def cpu_numerics() -> dict:
+    "The CPU code paths this process computes with: torch's kernel capability and the MKL and oneDNN settings."
+    import torch
+    return dict(machine=platform.machine(), aten=torch.backends.cpu.get_cpu_capability(),
+                mkl=os.environ.get('MKL_CBWR', 'AUTO'), onednn=os.environ.get('ONEDNN_MAX_CPU_ISA', 'ALL'))
+
 # %% ../nbs/00_storage.ipynb #562d3ee9
 def default_cache_dir() -> Path:
     "Cache directory: `$W2S_PREFS_CACHE`, else `~/.cache/w2s_prefs`."
@@ -109,8 +128,8 @@ def default_cache_dir() -> Path:
 def cache_key(kind:str, # entry kind, 'features' or 'weak'
               **parts, # JSON-able descriptions of everything that changes the entry
              ) -> tuple[str, dict]:
-    "File stem `'<kind>-<sha256 prefix>'` and the JSON-able `meta` dict it hashes (package version included)."
-    meta = json.loads(json.dumps(dict(kind=kind, version=w2s_prefs.__version__, **parts), sort_keys=True, default=str))
+    "File stem `'<kind>-<sha256 prefix>'` and the JSON-able `meta` dict it hashes (package version and CPU numerics included)."
+    meta = json.loads(json.dumps(dict(kind=kind, version=w2s_prefs.__version__, numerics=cpu_numerics(), **parts), sort_keys=True, default=str))
     return f"{kind}-{hashlib.sha256(json.dumps(meta, sort_keys=True).encode()).hexdigest()[:24]}", meta
 
 # %% ../nbs/00_storage.ipynb #ec4aaf52
