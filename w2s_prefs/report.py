@@ -66,9 +66,9 @@ def results_markdown(doc:dict, figure:str='docs/pgr.png') -> str:
     for b in refs:
         per = {k: _verdicts(M, students, b, k) for k in keys}
         for k in keys:
-            for v in ('beats', 'loses to'):
-                if v in per[k]: say.append(f"- Against `{b}` ({PROTOCOL_NAMES[k]}): {', '.join(f'`{m}`' for m in per[k][v])} "
-                                          f"{v.replace('beats', 'beat').replace('loses', 'lose')} it; the rest are not distinguishable from it.")
+            parts = [f"{', '.join(f'`{m}`' for m in per[k][v])} {v if len(per[k][v]) == 1 else v.replace('beats', 'beat').replace('loses', 'lose')} it"
+                     for v in ('beats', 'loses to') if v in per[k]]
+            if parts: say.append(f"- Against `{b}` ({PROTOCOL_NAMES[k]}): {'; '.join(parts)}; the rest are not distinguishable from it.")
         if len(keys) > 1:
             flip = [m for m in students if m != b and len({verdict(pair(m, b, k)) for k in keys}) > 1]
             if flip: say.append(f"- Verdicts against `{b}` that flip between the protocols: {', '.join(f'`{m}`' for m in flip)}.")

@@ -18,11 +18,11 @@ try: import fcntl
 except ImportError: fcntl = None   # Windows: `lock_dir` cannot lock (see there)
 
 # %% auto #0
-__all__ = ['CPU_NUMERICS', 'ENTRY_FORMAT', 'LOCK_NAME', 'fingerprint', 'tmp_prefix', 'atomic_write', 'atomic_save', 'pid_alive',
-           'tmp_writer_alive', 'clean_stale_tmp', 'pin_cpu_numerics', 'cpu_numerics', 'default_cache_dir', 'cache_key',
-           'payload_checksum', 'CacheWarning', 'save_cache_entry', 'save_entry', 'read_only_dir', 'disk_full',
-           'reject_entry', 'load_checked', 'tensor_problem', 'load_entry', 'check_writable', 'DirectoryLocked',
-           'lock_dir']
+__all__ = ['CPU_NUMERICS', 'PINNED', 'NATIVE_VAR', 'ENTRY_FORMAT', 'LOCK_NAME', 'fingerprint', 'tmp_prefix', 'atomic_write',
+           'atomic_save', 'pid_alive', 'tmp_writer_alive', 'clean_stale_tmp', 'pin_cpu_numerics', 'exec_natively',
+           'cpu_numerics', 'default_cache_dir', 'cache_key', 'payload_checksum', 'CacheWarning', 'save_cache_entry',
+           'save_entry', 'read_only_dir', 'disk_full', 'reject_entry', 'load_checked', 'tensor_problem', 'load_entry',
+           'check_writable', 'DirectoryLocked', 'lock_dir']
 
 # %% ../nbs/00_storage.ipynb #e1351673
 def fingerprint(*parts) -> str:
@@ -108,10 +108,21 @@ def _x86() -> bool: return platform.machine().lower() in ('x86_64', 'amd64')
 
 def pin_cpu_numerics(pins:dict=CPU_NUMERICS) -> dict:
     "Ask torch's CPU kernels (ATen, MKL, oneDNN) for the same code paths on every x86 CPU; variables already set are kept."
-    if not _x86(): return {}
+    if not _x86() or os.environ.get(NATIVE_VAR) == 'native': return {}
     set_now = {k: v for k, v in pins.items() if k not in os.environ}
     os.environ.update(set_now)
+    PINNED.update(set_now)
     return set_now
+
+PINNED = {}   # what `pin_cpu_numerics` set in this process (not the user's own settings)
+NATIVE_VAR = 'W2S_PREFS_CPU_NUMERICS'   # set to 'native': pin nothing (torch's own, fastest kernels; the last digits vary by CPU)
+
+def exec_natively(code:str):
+    "Replace this process by `python -c code` with the same arguments, torch choosing its own kernels (nothing pinned)."
+    env = {k: v for k, v in os.environ.items() if k not in PINNED}
+    env[NATIVE_VAR] = 'native'
+    sys.stdout.flush(); sys.stderr.flush()
+    os.execve(sys.executable, [sys.executable, '-c', code, *sys.argv[1:]], env)
 
 def cpu_numerics() -> dict:
     "The CPU code paths this process computes with: torch's kernel capability and the MKL and oneDNN settings."
