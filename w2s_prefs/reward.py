@@ -6,14 +6,14 @@ Docs: https://w2s-prefs.github.io/w2s_prefs/reward.html.md"""
 
 # %% ../nbs/29_reward.ipynb #901d558f
 from __future__ import annotations
-import argparse, dataclasses, io, json, math, sys, time, zlib
+import argparse, dataclasses, functools, inspect, io, itertools, json, math, sys, time, zlib
 from pathlib import Path
 import torch
 from torch import Tensor
 import w2s_prefs
 from .storage import fingerprint, atomic_write, check_writable, cpu_numerics
 from .data import DatasetNotFound, Registry, default_data_root
-from .models import FrozenEncoder, register_strong, get_strong, choose_device
+from .models import STRONG, FrozenEncoder, register_strong, get_strong
 from .embed import embed
 from .text import TextDataset, WeightsNotFound, rotten_tomatoes, glove_featurizer, hf_encoder
 from .probes import train_heads
@@ -164,8 +164,7 @@ def hf_prefset(name:str, split:str, root:Path, download:bool=False) -> PrefSet:
     return PrefSet(name, split, texts, oa, ob, gold, torch.arange(m), dict(name=name, split=split, source=HF_PREFSETS[name][0],
                                                                         pairs=m, fingerprint=fingerprint('\n'.join(texts), gold)))
 
-import functools as _ft
-for _n in HF_PREFSETS: register_prefset(_n, modality='text')(_ft.partial(hf_prefset, _n))
+for _n in HF_PREFSETS: register_prefset(_n, modality='text')(functools.partial(hf_prefset, _n))
 
 # %% ../nbs/29_reward.ipynb #06da9cac
 def reward_vectors(heads) -> Tensor:
@@ -241,7 +240,7 @@ SCHEDULE_RM = dict(epochs=SCHEDULE['epochs'], batch_size=SCHEDULE['batch_size'])
 def grid_heads(grid:dict=SEARCH, seed:int=0) -> list:
     "One head per configuration of `grid` (every combination), seeded by `seed`."
     keys = list(grid)
-    combos = [dict(zip(keys, vs)) for vs in __import__('itertools').product(*(grid[k] for k in keys))]
+    combos = [dict(zip(keys, vs)) for vs in itertools.product(*(grid[k] for k in keys))]
     return [dict(c, seed=seed, data=0) for c in combos]
 
 def fit_bt(x:Tensor, a:Tensor, b:Tensor, p:Tensor, heads:list, epochs:int, batch_size:int=SCHEDULE_RM['batch_size']):
@@ -356,8 +355,6 @@ def smollm2_encoder(pretrained:bool=True, # only the packaged weights exist here
 
 def strong_encoder(name:str, root=None, download:bool=False, **opts) -> FrozenEncoder:
     "The registered strong text encoder `name`; encoders that read files (smollm2) get the data root and `download`."
-    import inspect
-    from w2s_prefs.models import STRONG, check_modality
     fn = STRONG.lookup(name)
     if STRONG.modalities.get(name) != 'text': raise ValueError(f"strong student {name!r} works on images; text ones: {', '.join(STRONG.names('text'))}")
     if 'download' in inspect.signature(fn).parameters: opts = dict(opts, root=root, download=download)
@@ -486,7 +483,7 @@ def reward_markdown(doc:dict, figure:str|None=None) -> str:
 # %% ../nbs/29_reward.ipynb #168b492d
 def plot_reward(doc:dict):
     "PGR of every student under both protocols (mean, 95% interval, seeds as dots)."
-    import matplotlib; import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt
     fig, ax = plt.subplots(figsize=(7, 3.4))
     names = list(STUDENTS)
     for j, (p, label) in enumerate(PROTOCOLS.items()):
