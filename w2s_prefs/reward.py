@@ -360,12 +360,12 @@ def strong_encoder(name:str, root=None, download:bool=False, **opts) -> FrozenEn
     if 'download' in inspect.signature(fn).parameters: opts = dict(opts, root=root, download=download)
     return get_strong(name, **opts)
 
-def text_features(ps:PrefSet, texts:Tensor, enc:FrozenEncoder, **kwargs) -> Tensor:
-    "(len(ps.texts), dim) features of `enc` with the rows `texts` filled in (extracted or read from the cache), zeros elsewhere."
+def text_features(ps:PrefSet, texts:Tensor, enc:FrozenEncoder, **kwargs) -> tuple[Tensor, bool]:
+    "(len(ps.texts), dim) features of `enc` with the rows `texts` filled in (zeros elsewhere), and whether they came from the cache."
     e = embed(ps.items(), texts, None, enc, **kwargs)
     out = torch.zeros(len(ps.texts), e.x.shape[1])
     out[texts] = e.x
-    return out
+    return out, bool(e.cache_hit['strong'])
 
 # %% ../nbs/29_reward.ipynb #c72103d7
 REWARD_FORMAT = 'w2s_prefs.reward/1'   # the results document's schema version
@@ -395,8 +395,9 @@ def reward_experiment(prefset:str=REWARD_DEFAULTS['prefset'], # a name in `PREFS
     weak_texts = texts_of(train, torch.cat([p['weak'] for p in parts.values()]))
     test_texts = texts_of(test, torch.cat([p['test'] for p in parts.values()]))
     glove = glove_featurizer()
-    g_train, g_test = text_features(train, torch.cat([weak_texts, pool_texts]).unique(), glove, **kw), text_features(test, test_texts, glove, **kw)
-    x_train, x_test = text_features(train, pool_texts, enc, **kw), text_features(test, test_texts, enc, **kw)
+    feats = [text_features(train, torch.cat([weak_texts, pool_texts]).unique(), glove, **kw), text_features(test, test_texts, glove, **kw),
+             text_features(train, pool_texts, enc, **kw), text_features(test, test_texts, enc, **kw)]
+    (g_train, _), (g_test, _), (x_train, _), (x_test, _) = feats
     gold = None if pool_gold is None else pool_gold(train)
     per_seed = []
     for s in seeds:
@@ -409,7 +410,7 @@ def reward_experiment(prefset:str=REWARD_DEFAULTS['prefset'], # a name in `PREFS
                batch_size=SCHEDULE_RM['batch_size'], grid=SEARCH, recipe=RECIPE, strong_opts=strong_opts or {})
     return dict(format=REWARD_FORMAT, version=w2s_prefs.__version__, config=cfg, data=dict(train=train.info, test=test.info),
                 models=dict(weak=glove.identity, strong=enc.identity), numerics=cpu_numerics(), seeds=per_seed,
-                **summarize(per_seed), machine=machine(), seconds=time.time() - t0)
+                **summarize(per_seed), machine=machine(), features_cached=all(hit for _, hit in feats), seconds=time.time() - t0)
 
 # %% ../nbs/29_reward.ipynb #a90a84c9
 def _ok(v) -> bool: return v is not None and not (isinstance(v, float) and math.isnan(v))
@@ -476,7 +477,8 @@ def reward_markdown(doc:dict, figure:str|None=None) -> str:
     lines += ['', f"- The weak reward model's preferences of the pool pairs agree with gold on {_ci(S['weak_rm']['pool_pair_accuracy'])} of the non-tie pairs."]
     lines += [f'- {v}' for v in doc['verdicts']]
     lines.append(f"- Verdicts that flip between the protocols: {', '.join(f'`{n}`' for n in doc['flips']) or 'none'}.")
-    lines += ['', f"{MEASURED}{doc['seconds'] / 60:.1f} min on {doc['machine']}."]
+    how = 'every feature read from the cache' if doc.get('features_cached') else 'features extracted, not read from the cache'
+    lines += ['', f"{MEASURED}{doc['seconds'] / 60:.1f} min on {doc['machine']} ({how})."]
     if figure: lines += ['', f'![reward models: PGR]({figure})']
     return '\n'.join(lines) + '\n'
 
