@@ -38,6 +38,15 @@ def _worker_init(parent:int):
     threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
 
 # %% ../nbs/16_runs.ipynb #b305e8a7
+def _quiet_cancelled_futures(hook):
+    "A `threading.excepthook` that drops the one error CPython's pool manager thread can raise after we cancelled its futures."
+    def _hook(args):
+        # Python 3.11: after `shutdown(cancel_futures=True)`, the manager thread that finds the killed workers may call
+        # `set_exception` on an already cancelled future and die with InvalidStateError: noise, nothing is lost.
+        if isinstance(args.exc_value, concurrent.futures.InvalidStateError) and 'Executor' in type(args.thread).__name__: return
+        hook(args)
+    return _hook
+
 @contextlib.contextmanager
 def worker_map(workers:int=1):
     "Yield a `map`: the builtin one for `workers <= 1`, else that of a pool of spawned one-thread processes."
@@ -48,6 +57,7 @@ def worker_map(workers:int=1):
     pool = concurrent.futures.ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_init, initargs=(os.getpid(),))
     try: yield pool.map
     except BaseException:   # interrupted or failed: stop the workers now rather than let them finish their methods
+        threading.excepthook = _quiet_cancelled_futures(threading.excepthook)   # left in place: this process is on its way out
         for p in list((getattr(pool, '_processes', None) or {}).values()): p.terminate()
         pool.shutdown(wait=False, cancel_futures=True)
         raise
