@@ -19,7 +19,7 @@ from .text import TextDataset, WeightsNotFound, rotten_tomatoes, glove_featurize
 from .probes import train_heads
 from .methods import SEARCH, RECIPE
 from .config import SCHEDULE
-from .metrics import mean_ci
+from .metrics import mean_ci, pgr
 from .report import verdict, _ci, block_span, block_markers
 from .dpo import smollm2, machine, run_options, console, save_results, read_results
 
@@ -328,10 +328,8 @@ def run_seed(x_train:Tensor, x_test:Tensor, # strong features of every train / t
                    agreement=(torch.sign(m[0]) == torch.sign(w_margin)).float().mean().item())   # with the weak reward model's preferences
         out['students'][name] = res
     w, c, cf = out['weak_accuracy'], out['students']['ceiling']['accuracy'], out['students']['ceiling']['fixed_accuracy']
-    for res in out['students'].values():
-        res['pgr'] = (res['accuracy'] - w) / (c - w) if c != w else math.nan
-        res['fixed_pgr'] = (res['fixed_accuracy'] - w) / (cf - w) if cf != w else math.nan
-        res['oracle_pgr'] = (res['oracle_accuracy'] - w) / (c - w) if c != w else math.nan
+    for res in out['students'].values():   # `metrics.pgr`: nan (with a warning) where the ceiling does not beat the weak model
+        res['pgr'], res['fixed_pgr'], res['oracle_pgr'] = pgr(res['accuracy'], w, c), pgr(res['fixed_accuracy'], w, cf), pgr(res['oracle_accuracy'], w, c)
     out['recipe'] = recipe
     return out
 
