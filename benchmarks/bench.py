@@ -21,8 +21,11 @@
 7. Generation and DPO (`w2s_prefs.dpo`, SmolLM2-135M-Instruct; `--quick`: the tiny random GPT-2): tokens/s of the bare
    forward pass and of a bare forward+backward on prompt+completion batches, of batched sampling (`dpo.sample`, new tokens)
    and unbatched sampling, and of TRL DPO training (`dpo.train_dpo`, chosen + rejected tokens per step), side by side.
+8. Reward-model features (`w2s_prefs.reward`, SmolLM2-135M-Instruct mean-pooled after block 24 as `w2s-prefs-reward` extracts
+   them; `--quick`: MiniLM): tokens/s of `embed.embed` (tokenise, forward, pool, cache write) of the preference set's texts
+   against the bare forward pass of the same truncated model on the same pre-tokenised, length-sorted batches.
 
-Usage: `python benchmarks/bench.py [--quick] [--sections 1 2 3 4 5 6 7] [--out benchmarks/results.json]`
+Usage: `python benchmarks/bench.py [--quick] [--sections 1 2 3 4 5 6 7 8] [--out benchmarks/results.json]`
 (see benchmarks/README.md).
 """
 from __future__ import annotations
@@ -377,6 +380,37 @@ def bench_dpo(cfg) -> list[dict]:
             dict(section='7 dpo', case=f'  dpo.train_dpo (TRL DPOTrainer, {len(pairs)} pairs, 1 epoch, bs {bs}, incl. setup)', time_s=t_dpo,
                  rate=rate(tr_d), ratio=tr_d / fwd, raw=raw)]
 
+# --------------------------------------------------------------------------- 8. reward-model features
+
+def bench_reward_features(cfg) -> list[dict]:
+    "Section 8: the reward experiment's strong features of preference-set texts through `embed` against the bare forward pass."
+    from w2s_prefs.reward import get_prefset, strong_encoder, REWARD_DEFAULTS
+    from w2s_prefs.embed import embed
+    from w2s_prefs.models import choose_device
+    dev, bs, n = choose_device(), 64, cfg.n_reward_texts
+    sync = torch.cuda.synchronize if dev.type == 'cuda' else (lambda: None)
+    name = 'minilm' if cfg.quick else REWARD_DEFAULTS['strong']
+    data = get_prefset(REWARD_DEFAULTS['prefset'], 'train', download=True).items()
+    enc = strong_encoder(name, download=True).to(dev)
+    idx = torch.arange(n)
+    net, order = enc.net, data.extract_order(idx)   # the same length-sorted batches as `extract`, tokenised once, outside the timing
+    batches = [net.tokenizer([data.texts[int(i)] for i in order[s:s + bs]], padding=True, truncation=True, max_length=net.max_length,
+                             return_tensors='pt') for s in range(0, n, bs)]
+    n_tok = sum(int(b['attention_mask'].sum()) for b in batches)
+    def bare():
+        with torch.inference_mode():
+            for b in batches: net.model(**b.to(dev)).last_hidden_state.cpu()
+    with tempfile.TemporaryDirectory() as tmp:
+        pipeline = lambda: embed(data, idx, None, enc, cache_dir=tmp, batch_size=bs, device=dev, progress=False, verbose=False, use_cache=False)
+        bare()  # warm-up
+        t = interleaved_best(dict(bare=bare, embed=pipeline), cfg.reps_extract, sync)
+    ratio, rate = t['embed'] / t['bare'], lambda s: fmt_rate(n_tok / s, 'tok')
+    return [dict(section='8 reward', case=f'{dev.type} bare forward {name} ({n} pre-tokenised length-sorted texts, {n_tok:,} tokens, bs {bs})',
+                 time_s=t['bare'], rate=rate(t['bare'])),
+            dict(section='8 reward', case='  embed.embed (tokenise + forward + pool + cache write), cold cache', time_s=t['embed'],
+                 rate=rate(t['embed']), ratio=ratio, target=f'<=1.3x {verdict(ratio <= 1.3)}',
+                 raw=dict(model=name, device=dev.type, n=n, tokens=n_tok, batch_size=bs, seconds=t, tokens_per_s={k: n_tok / v for k, v in t.items()}))]
+
 # ------------------------------------------------------------------------------ 6. arithmetic throughput
 
 def mm_gflops(n:int, dev:str, reps:int, sync=lambda: None) -> tuple[float, float]:
@@ -495,7 +529,7 @@ def config(args) -> argparse.Namespace:
         reps_train=1 if q else 2,
         flops_epochs=1 if q else 2, mm_n_cpu=512 if q else 2048, mm_n_cuda=2048 if q else 8192, reps_mm=2 if q else 3,
         n_images=128 if q else 1024, reps_extract=1 if q else 3, n_texts=256 if q else 2048,
-        dpo_prompts=8 if q else 32, dpo_new_tokens=6 if q else 24, reps_dpo=1 if q else 2,
+        dpo_prompts=8 if q else 32, dpo_new_tokens=6 if q else 24, reps_dpo=1 if q else 2, n_reward_texts=128 if q else 512,
         e2e_args=args.e2e_args if args.e2e_args is not None else
                  ('--n-train 500 --n-test 500 --n-seeds 1 --methods weak_soft' if q else ''),
         e2e_targets=not q and not args.e2e_args)
@@ -503,7 +537,7 @@ def config(args) -> argparse.Namespace:
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--quick', action='store_true', help='shrink every section (smoke test, < 60 s)')
-    p.add_argument('--sections', nargs='+', type=int, default=[1, 2, 3, 4, 5, 6, 7], choices=[1, 2, 3, 4, 5, 6, 7],
+    p.add_argument('--sections', nargs='+', type=int, default=[1, 2, 3, 4, 5, 6, 7, 8], choices=[1, 2, 3, 4, 5, 6, 7, 8],
                    help='which sections to run')
     p.add_argument('--threads', type=int, default=os.cpu_count(), help='torch intra-op CPU threads (also OMP_NUM_THREADS of subprocesses)')
     p.add_argument('--extract-workers', type=int, default=0, help='DataLoader worker processes in section 3 (as --num-workers of the CLI)')
@@ -521,7 +555,7 @@ def main():
     print('environment: ' + ', '.join(f'{k}={v}' for k, v in info.items()), flush=True)
     sections = {1: lambda: bench_prefs(cfg, env), 2: lambda: bench_training(cfg), 3: lambda: bench_extraction(cfg),
                 4: lambda: bench_e2e(cfg, env), 5: lambda: bench_text_extraction(cfg),
-                6: lambda: bench_flops(cfg), 7: lambda: bench_dpo(cfg)}
+                6: lambda: bench_flops(cfg), 7: lambda: bench_dpo(cfg), 8: lambda: bench_reward_features(cfg)}
     rows, t0 = [], time.perf_counter()
     for s in sorted(set(args.sections)):
         ts = time.perf_counter()

@@ -64,6 +64,8 @@ BASELINES = [
            doc="iterated self-training: the student relabels its pool with its own hard predictions, then retrains"),
     Method('csl_denoise', clean='csl_topk', grid=searched(top_k=[2, 3]), family='cleaning',
            doc="co-supervised learning's denoising: train on the examples whose weak label is in the student's top-k"),
+    Method('ensemble_soft', grid=searched(smooth=[0., .1]), ensemble=5,
+           doc="an ensemble of five weak_soft heads, each on a bootstrap resample of the pool with its own seed; probabilities averaged"),
 ]
 for _m in BASELINES: register_method(_m, replace=METHODS.get(_m.name) == _m)
 

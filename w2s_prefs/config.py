@@ -103,8 +103,8 @@ class ExperimentConfig:
     strong_opts:dict = _opt(dict, 'options of the strong student (--strong-<option>)', entry='strong')
     random_init:bool = _opt(False, 'randomly initialised networks instead of pretrained weights (smoke tests: the numbers mean nothing)')
     n_weak_train:int|None = _opt(None, 'ground-truth examples the weak supervisor is refitted on per seed (default: 1000 images, 300 texts)', low=1)
-    n_train:int = _opt(OFFLINE_DEFAULT['n_train'], 'student pool of each seed: weakly labelled training examples', low=1)
-    n_test:int = _opt(OFFLINE_DEFAULT['n_test'], 'test examples of each seed (0: the whole test split)', low=0)
+    n_train:int|None = _opt(None, 'student pool of each seed: weakly labelled training examples (default: 4000 images, 1700 texts)', low=1)
+    n_test:int|None = _opt(None, 'test examples of each seed (0: the whole test split; default: 2000 images, 500 texts)', low=0)
     overlap_seeds:bool = _opt(False, 'seeds draw from one shared superset (--superset-factor) and overlap; default: disjoint parts')
     superset_factor:float = _opt(1.5, 'with --overlap-seeds: extract this many times what one seed draws', low=1.)
     seed:int = _opt(0, 'first seed; seeds are seed, seed+1, ...; each draws its own weak split, pool and test set', low=0)
@@ -127,12 +127,12 @@ class ExperimentConfig:
 
 # %% ../nbs/14_config.ipynb #a192c941
 def resolved(cfg:ExperimentConfig) -> ExperimentConfig:
-    "`cfg` with the weak supervisor, the student, `n_weak_train` and the default weak options filled in from its modality."
+    "`cfg` with the weak supervisor, the student, the sizes (`n_weak_train`, `n_train`, `n_test`) and the default weak options filled in from its modality."
     d = defaults_for(cfg.data)
     weak, strong = cfg.weak or d['weak'], cfg.strong or d['strong']
     weak_opts = {**(d['weak_kwargs'] if weak == d['weak'] else {}), **cfg.weak_opts}
     return dataclasses.replace(cfg, weak=weak, strong=strong, weak_opts=weak_opts,
-                               n_weak_train=d['n_weak_train'] if cfg.n_weak_train is None else cfg.n_weak_train)
+                               **{k: d[k] if getattr(cfg, k) is None else getattr(cfg, k) for k in ('n_weak_train', 'n_train', 'n_test')})
 
 def entry_kwargs(cfg:ExperimentConfig, role:str) -> dict:
     "The keyword arguments of `role`'s registry entry: its options, checked, plus `pretrained=False` under `random_init`."

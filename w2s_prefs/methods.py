@@ -107,6 +107,8 @@ def check_method(m) -> None:
         raise ValueError(f"method {m.name!r}: the grid must map each knob to a non-empty list of values, got {m.grid!r}")
     if both := set(m.grid) & set(m.fixed):
         raise ValueError(f"method {m.name!r}: {', '.join(sorted(both))} both fixed and in the grid")
+    if isinstance(m.ensemble, bool) or not isinstance(m.ensemble, int) or m.ensemble < 0 or m.ensemble == 1:
+        raise ValueError(f"method {m.name!r}: ensemble must be 0 (one head) or at least 2 members, got {m.ensemble!r}")
     clean = CLEAN_KNOB.get(m.clean)
     if clean and clean not in m.grid and clean not in m.fixed:
         raise ValueError(f"method {m.name!r}: cleaning {m.clean!r} needs knob {clean!r}")
@@ -125,6 +127,7 @@ class Method:
     fixed:dict=field(default_factory=dict) # knobs that are part of the method (the same in every configuration)
     calibration:str|None=None # 'affine' or 'prob': set class scales/offsets after training (`pref_probe.calibrate`)
     clean:str|None=None # 'spread' (label spreading, knob `alpha`) or 'cut' (cut-statistic filtering, knob `keep`)
+    ensemble:int=0 # members: every configuration trains this many heads on bootstrap resamples, probabilities averaged (0: one head)
     family:str='baseline' # one of `FAMILIES`
     reference:bool=False # every other method's paired difference against this one is reported
     doc:str=''

@@ -16,8 +16,8 @@ from torch import Tensor
 __all__ = ['HEAD_KNOBS', 'HEAD_KEYS', 'LOSSES', 'LOSS_MODULES', 'SMOOTH', 'AUX_KNOBS', 'LinearProbe', 'as_soft_targets',
            'soft_cross_entropy', 'cosine_factor', 'cpu_threads', 'auto_threads', 'Knob', 'Loss', 'register_loss',
            'get_loss', 'loss_names', 'loss_knobs', 'check_knobs', 'per_head_ce', 'smoothed', 'ce_loss', 'Heads',
-           'train_heads', 'train_probe', 'aux_alpha', 'largest_remainder', 'balanced_hard', 'aux_conf_targets',
-           'param_grid', 'weak_split', 'score_probs', 'weak_score', 'select_hparams']
+           'Ensemble', 'train_heads', 'train_probe', 'aux_alpha', 'largest_remainder', 'balanced_hard',
+           'aux_conf_targets', 'param_grid', 'weak_split', 'score_probs', 'weak_score', 'select_hparams']
 
 # %% ../nbs/03_probes.ipynb #913678ad
 class LinearProbe(nn.Module):
@@ -244,6 +244,11 @@ class Heads:
 
     @classmethod
     def cat(cls, heads:list) -> Heads: return cls(*(torch.cat(ts) for ts in zip(*((h.mean, h.std, h.weight, h.bias) for h in heads))))
+
+# %% ../nbs/03_probes.ipynb #4e9aa974
+class Ensemble(Heads):
+    "`Heads` read as one model: `predict_proba` is the mean of the members' probabilities, shape (1, m, k)."
+    def predict_proba(self, x:Tensor) -> Tensor: return super().predict_proba(x).mean(0, keepdim=True)
 
 # %% ../nbs/03_probes.ipynb #9faf4142
 def _init_head(d, k, g):

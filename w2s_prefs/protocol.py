@@ -7,10 +7,11 @@ Docs: https://w2s-prefs.github.io/w2s_prefs/protocol.html.md"""
 
 # %% ../nbs/15_protocol.ipynb #b5cca203
 from __future__ import annotations
-import functools, math, time
+import dataclasses, functools, math, time
 import torch
 from torch import Tensor
-from .probes import train_heads, weak_split, score_probs
+from .probes import Ensemble, train_heads, weak_split, score_probs
+from .baselines import bagged_sets
 from .pref_probe import calibrate
 from .cleaning import knn_graph
 from .metrics import accuracy
@@ -39,8 +40,23 @@ def _split_history(h:list, j:int) -> list:
     "Head `j`'s history from a stacked model's (`rec[key]` is a per-head list, or a shared value)."
     return [{k: (v[j] if isinstance(v, list) else v) for k, v in rec.items()} for rec in h]
 
+def _mean_history(hists:list) -> list:
+    "Histories of an ensemble's members averaged epoch by epoch (numbers averaged; anything else is the first member's)."
+    num = lambda v: isinstance(v, (int, float)) and not isinstance(v, bool)
+    return [{k: sum(r[k] for r in recs) / len(recs) if num(recs[0][k]) else recs[0][k] for k in recs[0]} for recs in zip(*hists)]
+
+def _train_ensembles(method, sets, specs, epochs, batch_size, on_epoch=None):
+    "Each spec as `method.ensemble` members, member b on bootstrap resample b of its set with its own seed: one `Ensemble` per spec."
+    E = method.ensemble
+    bags = {(key, b): xt for key, (x, t) in sets.items() for b, xt in enumerate(bagged_sets(x, t, E, seed=key[0] if isinstance(key, tuple) else key))}   # `fit_method`'s keys: (seed, cleaning value)
+    mspecs = [dict(sp, set=(sp['set'], b), seed=1000 * sp['seed'] + b) for sp in specs for b in range(E)]
+    hook = None if on_epoch is None else (lambda hs, members: on_epoch(hs, [i // E for i in members]))   # a member reports for its spec
+    hs, hist = _train_groups(dataclasses.replace(method, ensemble=0), bags, mspecs, epochs, batch_size, hook)
+    return ([Ensemble.cat(hs[i * E:(i + 1) * E]) for i in range(len(specs))], [_mean_history(hist[i * E:(i + 1) * E]) for i in range(len(specs))])
+
 def _train_groups(method, sets, specs, epochs, batch_size, on_epoch=None):
-    "Train `specs` (dicts: `set`, a key of `sets`, plus head knobs) grouped by training-set size; one `Heads` per spec."
+    "Train `specs` (dicts: `set`, a key of `sets`, plus head knobs) grouped by training-set size; one `Heads` per spec (an `Ensemble` for an ensemble)."
+    if method.ensemble: return _train_ensembles(method, sets, specs, epochs, batch_size, on_epoch)
     out, hist = [None] * len(specs), [None] * len(specs)
     sizes = {key: len(x) for key, (x, _) in sets.items()}
     for n in sorted(set(sizes[s['set']] for s in specs)):

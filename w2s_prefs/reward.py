@@ -15,23 +15,25 @@ from .storage import fingerprint, atomic_write, check_writable, cpu_numerics
 from .data import DatasetNotFound, Registry, default_data_root
 from .models import STRONG, FrozenEncoder, register_strong, get_strong
 from .embed import embed
-from .text import TextDataset, WeightsNotFound, rotten_tomatoes, glove_featurizer, hf_encoder
+from .text import TextDataset, WeightsNotFound, rotten_tomatoes, glove_featurizer, hf_encoder, minilm
 from .probes import train_heads
 from .methods import SEARCH, RECIPE
+from .protocol import best_config
 from .config import SCHEDULE
 from .metrics import mean_ci, pgr
 from .report import verdict, _ci, block_span, block_markers
-from .dpo import smollm2, machine, run_options, console, save_results, read_results
+from .dpo import smollm2, machine, run_options, console, save_results, read_results, DPOTask, DPO_TASKS, Judge, judge_indices
 
 # %% auto #0
-__all__ = ['PREFSETS', 'register_prefset', 'HF_PREFSETS', 'SCHEDULE_RM', 'STUDENTS', 'BASELINE', 'REWARD_FORMAT',
+__all__ = ['PREFSETS', 'register_prefset', 'HF_PREFSETS', 'SCHEDULE_RM', 'STUDENTS', 'BASELINE', 'CONFIGS', 'REWARD_FORMAT',
            'REWARD_DEFAULTS', 'PROTOCOLS', 'MEASURED', 'REWARD_FIGURE', 'PrefSet', 'get_prefset', 'block_pairs',
            'oriented', 'rotten_tomatoes_prefs', 'hf_prefset', 'reward_vectors', 'margins', 'pair_accuracy', 'bt_loss',
            'bt_set', 'pointwise_set', 'group_order', 'take_groups', 'pairs_of', 'draw', 'grid_heads', 'fit_bt',
-           'fit_weak_rm', 'student_set', 'train_student', 'select', 'run_seed', 'smollm2_encoder', 'strong_encoder',
-           'text_features', 'texts_of', 'reward_experiment', 'summarize', 'reward_problem', 'load_reward_results',
-           'reward_markdown', 'plot_reward', 'write_reward_outputs', 'write_reward_readme', 'check_reward_readme',
-           'reward_parser', 'reward_main']
+           'fit_weak_rm', 'student_set', 'train_student', 'select', 'student_steps', 'with_pool_gold', 'grid_selection',
+           'fixed_recipe', 'run_seed', 'smollm2_encoder', 'strong_encoder', 'text_features', 'texts_of',
+           'reward_experiment', 'summarize', 'RewardHead', 'rm_judge', 'prefset_task', 'reward_problem',
+           'load_reward_results', 'reward_markdown', 'plot_reward', 'write_reward_outputs', 'write_reward_readme',
+           'check_reward_readme', 'reward_parser', 'reward_main']
 
 # %% ../nbs/29_reward.ipynb #e56b1531
 @dataclasses.dataclass
@@ -45,6 +47,7 @@ class PrefSet:
     gold:Tensor # (m,) float32 gold P(a > b): 1, 0 or 0.5 (a tie)
     group:Tensor # (m,) int64: pairs of different groups share no text
     info:dict=dataclasses.field(default_factory=dict) # JSON-able identity, for cache keys and results
+    prompts:list|None=None # each text's prompt, where the set has prompts (what a policy is asked to respond to)
 
     def __post_init__(self):
         self.a, self.b, self.group = (torch.as_tensor(t, dtype=torch.int64) for t in (self.a, self.b, self.group))
@@ -55,6 +58,7 @@ class PrefSet:
             raise ValueError(f"{self.name}: a pair refers to a text outside the {n} texts")
         if bool((self.a == self.b).any()): raise ValueError(f"{self.name}: a pair compares a text with itself")
         if m and not bool(((self.gold >= 0) & (self.gold <= 1)).all()): raise ValueError(f"{self.name}: gold preferences must lie in [0, 1]")
+        if self.prompts is not None and len(self.prompts) != n: raise ValueError(f"{self.name}: {len(self.prompts)} prompts for {n} texts")
         if not self.info: self.info = dict(name=self.name, split=self.split, pairs=m, fingerprint=fingerprint('\n'.join(self.texts), self.a, self.b, self.gold))
     def __len__(self): return len(self.a)
     def non_ties(self) -> Tensor: return (self.gold != .5).nonzero().flatten()
@@ -150,19 +154,21 @@ def _join(prompt:str, response:str) -> str:
 
 def hf_prefset(name:str, split:str, root:Path, download:bool=False) -> PrefSet:
     "Preference set `name` (a key of `HF_PREFSETS`) from its local JSON lines or the hub: one pair, one group per row."
-    _, _, _, row, keep = HF_PREFSETS[name]
-    texts, gold = [], []
+    _, _, splits, row, keep = HF_PREFSETS[name]
+    shared = splits['train'] == splits['test']
+    texts, gold, prompts = [], [], []
     for r in _hf_rows(name, split, root, download):
         if keep is not None and not keep(r): continue
         prompt, ra, rb, g = row(r)
-        texts += [_join(prompt, ra), _join(prompt, rb)]; gold.append(g)
+        if shared and _coin(prompt) != (split == 'train'): continue   # one hub split serves both: its prompts halved by their coin
+        texts += [_join(prompt, ra), _join(prompt, rb)]; gold.append(g); prompts += [prompt, prompt]
     m = len(gold)
     a, b = torch.arange(0, 2 * m, 2), torch.arange(1, 2 * m, 2)
     oa, ob = oriented(texts, a, b)
     gold = torch.tensor(gold)
     gold = torch.where(oa == a, gold, 1 - gold)
     return PrefSet(name, split, texts, oa, ob, gold, torch.arange(m), dict(name=name, split=split, source=HF_PREFSETS[name][0],
-                                                                        pairs=m, fingerprint=fingerprint('\n'.join(texts), gold)))
+                                                                        pairs=m, fingerprint=fingerprint('\n'.join(texts), gold)), prompts)
 
 for _n in HF_PREFSETS: register_prefset(_n, modality='text')(functools.partial(hf_prefset, _n))
 
@@ -290,6 +296,34 @@ def select(u:Tensor, x:Tensor, ps:PrefSet, rows:Tensor, p:Tensor) -> list:
     "Selection scores (lower is better) of directions `u` on held-out pairs `rows` against preferences `p`."
     return bt_loss(margins(u, x, ps.a[rows], ps.b[rows]), p).tolist()
 
+# %% ../nbs/29_reward.ipynb #137ecaef
+CONFIGS = [{k: h[k] for k in SEARCH} for h in grid_heads()]   # the grid's configurations, in `grid_heads` order
+
+def student_steps(parts:dict, epochs:int, batch_size:int) -> int:
+    "`epochs` passes over the fit pairs: the pairwise students' optimiser steps, given to every student."
+    return epochs * math.ceil(len(parts['fit']) / batch_size)
+
+def with_pool_gold(train:PrefSet, pool_gold:Tensor|None) -> PrefSet:
+    "`train` with its gold replaced by `pool_gold` (tests), else `train`."
+    return train if pool_gold is None else dataclasses.replace(train, gold=pool_gold, info=train.info)
+
+def grid_selection(x_train:Tensor, train:PrefSet, parts:dict, r_weak:Tensor, seed:int, epochs:int=SCHEDULE_RM['epochs'],
+                   batch_size:int=SCHEDULE_RM['batch_size'], pool_gold:Tensor|None=None) -> dict:
+    "{student: dict(weak=scores, gold=scores)}: every configuration of `CONFIGS` trained on the fit pairs, scored on the held-out pairs."
+    train, fit, val = with_pool_gold(train, pool_gold), parts['fit'], parts['val']
+    heads, weak_val = grid_heads(seed=seed), torch.sigmoid(r_weak[train.a[val]] - r_weak[train.b[val]])
+    sel = {}
+    for name in STUDENTS:
+        u = train_student(name, x_train, train, fit, r_weak, heads, student_steps(parts, epochs, batch_size), batch_size)
+        target = train.gold[val] if STUDENTS[name][1] == 'gold' else weak_val
+        sel[name] = dict(weak=select(u, x_train, train, val, target), gold=select(u, x_train, train, val, train.gold[val]))
+    return sel
+
+def fixed_recipe(selections:list) -> dict:
+    "`methods.RECIPE` with the weight decay whose configuration scores best for `BASELINE` on weak labels, averaged over seeds' `grid_selection`."
+    score = lambda wd: sum(s[BASELINE]['weak'][CONFIGS.index(dict(RECIPE, weight_decay=wd))] for s in selections) / len(selections)
+    return dict(RECIPE, weight_decay=min(SEARCH['weight_decay'], key=score))
+
 # %% ../nbs/29_reward.ipynb #2b4a158e
 def run_seed(x_train:Tensor, x_test:Tensor, # strong features of every train / test text
              train:PrefSet, test:PrefSet, parts:dict, # the preference sets and this seed's `draw`
@@ -297,28 +331,20 @@ def run_seed(x_train:Tensor, x_test:Tensor, # strong features of every train / t
              w_test:Tensor, # weak reward of every test text
              seed:int, epochs:int=SCHEDULE_RM['epochs'], batch_size:int=SCHEDULE_RM['batch_size'],
              pool_gold:Tensor|None=None, # (len(train),) gold to use for the pool pairs instead (tests)
+             sel:dict|None=None, # this seed's `grid_selection` (default: computed here)
+             recipe:dict|None=None, # the fixed recipe (default: `fixed_recipe` of this seed alone)
             ) -> dict:
     "Test pair accuracy of the weak reward model and of every student under weak-label selection, the oracle and the fixed recipe."
-    if pool_gold is not None: train = dataclasses.replace(train, gold=pool_gold, info=train.info)
-    fit, val, pool, te = parts['fit'], parts['val'], torch.cat([parts['fit'], parts['val']]), parts['test']
-    steps = epochs * math.ceil(len(fit) / batch_size)   # `epochs` passes over the fit pairs: the pairwise students' steps, for every student
-    heads = grid_heads(seed=seed)
-    configs = [{k: h[k] for k in SEARCH} for h in heads]
-    weak_val = torch.sigmoid(r_weak[train.a[val]] - r_weak[train.b[val]])
+    sel = sel or grid_selection(x_train, train, parts, r_weak, seed, epochs, batch_size, pool_gold)
+    recipe = recipe or fixed_recipe([sel])
+    train, pool, te = with_pool_gold(train, pool_gold), torch.cat([parts['fit'], parts['val']]), parts['test']
+    steps = student_steps(parts, epochs, batch_size)
     w_margin = w_test[test.a[te]] - w_test[test.b[te]]
     out = dict(seed=seed, weak_accuracy=pair_accuracy(w_margin[None], test.gold[te]).item(),
                weak_pool_pair_accuracy=pair_accuracy((r_weak[train.a[pool]] - r_weak[train.b[pool]])[None], train.gold[pool]).item(),
                n_test_pairs=int((test.gold[te] != .5).sum()), n_pool_pairs=len(pool), students={})
-    sel = {}
     for name in STUDENTS:
-        u = train_student(name, x_train, train, fit, r_weak, heads, steps, batch_size)
-        target = train.gold[val] if STUDENTS[name][1] == 'gold' else weak_val
-        sel[name] = dict(weak=select(u, x_train, train, val, target), gold=select(u, x_train, train, val, train.gold[val]))
-    base = sel[BASELINE]['weak']
-    wds = SEARCH['weight_decay']
-    recipe = dict(RECIPE, weight_decay=min(wds, key=lambda wd: base[configs.index(dict(RECIPE, weight_decay=wd))]))
-    for name in STUDENTS:
-        chosen, oracle = configs[min(range(len(configs)), key=sel[name]['weak'].__getitem__)], configs[min(range(len(configs)), key=sel[name]['gold'].__getitem__)]
+        chosen, oracle = CONFIGS[best_config(sel[name]['weak'])], CONFIGS[best_config(sel[name]['gold'])]
         res = dict(config=chosen, oracle_config=oracle, fixed_config=recipe, selection=sel[name])
         u = train_student(name, x_train, train, pool, r_weak, [dict(chosen, seed=seed, data=0)], steps, batch_size)   # alone: nothing chosen with gold
         others = train_student(name, x_train, train, pool, r_weak, [dict(oracle, seed=seed, data=0), dict(recipe, seed=seed, data=0)], steps, batch_size)
@@ -397,11 +423,12 @@ def reward_experiment(prefset:str=REWARD_DEFAULTS['prefset'], # a name in `PREFS
              text_features(train, pool_texts, enc, **kw), text_features(test, test_texts, enc, **kw)]
     (g_train, _), (g_test, _), (x_train, _), (x_test, _) = feats
     gold = None if pool_gold is None else pool_gold(train)
-    per_seed = []
+    weak = {s: fit_weak_rm(g_train, train, parts[s]['weak'], s, epochs) for s in seeds}   # {seed: (direction, config)}
+    sels = {s: grid_selection(x_train, train, parts[s], g_train @ weak[s][0], s, epochs, pool_gold=gold) for s in seeds}
+    recipe, per_seed = fixed_recipe(list(sels.values())), []   # one recipe over every seed, as in the classification protocol
     for s in seeds:
-        u_w, cfg_w = fit_weak_rm(g_train, train, parts[s]['weak'], s, epochs)
-        r = run_seed(x_train, x_test, train, test, parts[s], g_train @ u_w, g_test @ u_w, s, epochs, pool_gold=gold)
-        r['weak_config'] = cfg_w
+        r = run_seed(x_train, x_test, train, test, parts[s], g_train @ weak[s][0], g_test @ weak[s][0], s, epochs, pool_gold=gold, sel=sels[s], recipe=recipe)
+        r['weak_config'] = weak[s][1]
         per_seed.append(r)
         if progress: print(f"seed {s}: weak RM {r['weak_accuracy']:.3f}, " + ', '.join(f"{n} {v['accuracy']:.3f}" for n, v in r['students'].items()), flush=True)
     cfg = dict(prefset=prefset, strong=strong, seeds=seeds, n_weak=n_weak, n_pool=n_pool, n_test=n_test, epochs=epochs,
@@ -432,6 +459,42 @@ def summarize(per_seed:list) -> dict:
                      f"{paired[n][p]['n']} seeds)." for p in PROTOCOLS]
         if len(set(vs.values())) > 1: flips.append(n)
     return dict(summary=summary, paired=paired, verdicts=verdicts, flips=flips)
+
+# %% ../nbs/29_reward.ipynb #63b83c8b
+class RewardHead(torch.nn.Module):
+    "Texts -> (n, 2) [1 − σ(r − r̄), σ(r − r̄)] of a linear reward r = u·f(text) on a frozen text encoder f: a reward model as a `dpo.Judge`."
+    def __init__(self, enc:FrozenEncoder, u:Tensor, r_mean:float):
+        super().__init__(); self.enc, self.u, self.r_mean = enc, u, float(r_mean)
+    def forward(self, texts:list) -> Tensor:
+        p = torch.sigmoid(self.enc(texts).float().cpu() @ self.u - self.r_mean)
+        return torch.stack([1 - p, p], -1)
+
+def rm_judge(name:str, enc:FrozenEncoder, ps:PrefSet, rows:Tensor, seed:int=0, **kwargs) -> Judge:
+    "A `dpo.Judge` of the reward model on `enc` fitted (`fit_weak_rm`) on the gold of pairs `rows` of `ps`; `kwargs` go to `embed`."
+    texts = texts_of(ps, rows)
+    x, _ = text_features(ps, texts, enc, **kwargs)
+    u, cfg = fit_weak_rm(x, ps, rows, seed)
+    return Judge(name, RewardHead(enc, u, (x[texts] @ u).mean()), dict(name=name, featurizer=enc.identity, fit=dict(
+        data=ps.info, rows=fingerprint(rows), config=cfg), head=fingerprint(u)))
+
+# %% ../nbs/29_reward.ipynb #7c908926
+def prefset_task(name:str, root:Path, download:bool=False, **_) -> DPOTask:
+    "The DPO task of preference set `name`: its test prompts; judges fitted on disjoint pairs of its train split; accuracy on test pairs."
+    train, test = get_prefset(name, 'train', root, download), get_prefset(name, 'test', root, download)
+    if train.prompts is None: raise ValueError(f"preference set {name!r} has no prompts to respond to; DPO tasks: {', '.join(sorted(DPO_TASKS))}")
+    def judges(cfg, cache_dir, progress):
+        gi, wi = judge_indices(len(train.group.unique()), cfg['n_gold_judge'], cfg['n_weak_judge'])
+        rows = lambda g: torch.isin(train.group, train.group.unique()[g]).nonzero().flatten()
+        kw = dict(cache_dir=cache_dir, progress=progress, verbose=False)
+        return rm_judge('gold_rm_minilm', minilm(), train, rows(gi), **kw), rm_judge('weak_rm_glove', glove_featurizer(), train, rows(wi), **kw)
+    def accuracy(judge, n):
+        rows = test.non_ties()[:n]
+        m = judge([test.texts[i] for i in test.a[rows]]) - judge([test.texts[i] for i in test.b[rows]])
+        return pair_accuracy(m, test.gold[rows]).item()
+    return DPOTask(name, list(dict.fromkeys(test.prompts)), train.texts[:2000], judges, accuracy, 'preference pairs',
+                   dict(max_new_tokens=48, dpo=dict(max_length=512)))
+
+for _n in HF_PREFSETS: DPO_TASKS.register(_n, modality='text')(functools.partial(prefset_task, _n))
 
 # %% ../nbs/29_reward.ipynb #2c93d27f
 def reward_problem(doc) -> str|None:
@@ -468,7 +531,7 @@ def reward_markdown(doc:dict, figure:str|None=None) -> str:
              f"per-seed differences.", '',
              f"| reward model | gold pair accuracy | PGR, weak-label selection | PGR, fixed recipe | - {BASELINE}, weak-label selection | "
              f"- {BASELINE}, fixed recipe | agreement with the weak RM | oracle - selected PGR |", '|---|---|---|---|---|---|---|---|',
-             f"| weak RM | {_ci(S['weak_rm']['accuracy'])} | 0 | 0 | - | - | 1 | - |"]
+             f"| weak RM | {_ci(S['weak_rm']['accuracy'])} | - | - | - | - | - | - |"]   # its PGR and self-agreement are not measurements
     for n in STUDENTS:
         lines.append(f"| `{n}` | {_ci(S[n]['accuracy'])} | {_ci(S[n]['pgr'])} | {_ci(S[n]['fixed_pgr'])} | {_ci(P[n]['pgr'], True)} | "
                      f"{_ci(P[n]['fixed_pgr'], True)} | {_ci(S[n]['agreement'])} | {_ci(P[n]['oracle_minus_selected'], True)} |")

@@ -13,7 +13,7 @@ import torch
 from torch import Tensor
 import w2s_prefs
 from .storage import fingerprint, cache_key, load_entry, save_entry, clean_stale_tmp
-from .probes import Heads
+from .probes import Heads, Ensemble
 from .methods import Method, method_targets, recipe_config
 from .protocol import fit_method
 
@@ -130,15 +130,15 @@ def fit_problem(d:dict, meta:dict, method:Method, draws:dict, epochs:int, recipe
     return None
 
 # %% ../nbs/16_runs.ipynb #17d3000f
-def group_problem(d:dict, meta:dict, n_heads:int, width:int, k:int, epochs:int) -> str|None:
-    "What is wrong with the training-group entry `d` (None: it holds `n_heads` heads of `width` x `k` and their histories)."
+def group_problem(d:dict, meta:dict, n_heads:int, width:int, k:int, epochs:int, members:int=1) -> str|None:
+    "What is wrong with the training-group entry `d` (None: it holds `n_heads` models of `members` heads of `width` x `k`, and their histories)."
     if not isinstance(d, dict) or d.get('meta') != meta: return 'its metadata do not match'
     heads, hist = d.get('heads'), d.get('history')
     if not isinstance(heads, list) or len(heads) != n_heads:
         return f'it holds {len(heads) if isinstance(heads, list) else 0} heads, not {n_heads}'
     if not isinstance(hist, list) or len(hist) != n_heads or any(len(h) != epochs for h in hist):
         return 'its histories are incomplete'
-    shapes = [(1, width), (1, width), (1, width, k), (1, k)]
+    shapes = [(members, width), (members, width), (members, width, k), (members, k)]
     for h in heads:
         if len(h) != 4 or any(not isinstance(t, Tensor) or tuple(t.shape) != s for t, s in zip(h, shapes)):
             return 'a head has the wrong shape'
@@ -150,16 +150,17 @@ def group_cache(directory:str|Path, # the run cache directory
                 run_meta:dict, # the method's `run_cache_key` meta: method, data, targets, code, torch and settings
                 shape:tuple, # `(width, classes)` of the heads this run trains
                 log:list|None=None, # one `dict(stage, path, from_cache)` is appended per group
+                members:int=1, # heads per model: an ensemble method's `ensemble` (read back as `probes.Ensemble`)
                ):
     "`fit_method`'s `groups`: each training group is saved as it finishes (`group-<key>.pt`) and read back instead of trained."
     def run(stage, specs, train):
         stem, meta = cache_key('group', run=run_meta, stage=stage, specs=specs)
         path = Path(directory)/f'{stem}.pt'
-        done = load_entry(path, problem=lambda d: group_problem(d, meta, len(specs), *shape, run_meta['epochs']))
+        done = load_entry(path, problem=lambda d: group_problem(d, meta, len(specs), *shape, run_meta['epochs'], members))
         if log is not None: log.append(dict(stage=stage, path=path, from_cache=done is not None))
         if done is not None:
             dev = torch.device(run_meta['device'])
-            return [Heads(*(t.to(dev) for t in h)) for h in done['heads']], done['history']
+            return [(Ensemble if members > 1 else Heads)(*(t.to(dev) for t in h)) for h in done['heads']], done['history']
         heads, hist = train()
         save_entry(dict(meta=meta, heads=[(h.mean, h.std, h.weight, h.bias) for h in heads], history=hist), path)
         return heads, hist
@@ -173,7 +174,7 @@ def cached_fit(job:tuple) -> dict:
         done = load_entry(path, problem=lambda d: fit_problem(d, meta, method, draws, settings['epochs'], settings.get('recipe')))
         if done is not None: return dict(done['fit'], from_cache=True, groups_from_cache=[])
     log, first = [], next(iter(draws.values()))
-    groups = None if path is None else group_cache(path.parent, meta, (first.x_train.shape[1], first.k), log)
+    groups = None if path is None else group_cache(path.parent, meta, (first.x_train.shape[1], first.k), log, method.ensemble or 1)
     fit = fit_method(method, draws, settings['epochs'], settings['batch_size'], settings['val_frac'], groups=groups,
                      recipe=settings.get('recipe'))
     if path is not None and save_entry(dict(meta=meta, fit=fit), path):

@@ -17,6 +17,7 @@ from . import experiment
 from .results import save_results, load_results, write_table, load_sweep, ResultsError
 from .data import DATASETS
 from .models import WEAK, STRONG
+from .config import defaults_for
 from .figures import varying, summarize, group_key, settings_label, none_to_nan, save_sweep_figures
 from .cli import w2s_prefs_run, run_settings, USER_ERRORS, normalise_argv
 from .runs import Terminated   # SIGTERM as an interruption, as in `w2s-prefs`
@@ -57,8 +58,11 @@ def _synthetic_settings() -> dict:
     return dict(data=('synthetic', ('scalar', str)), **gen, **alias, **{k: run[k] for k in TRAIN_SETTINGS})
 
 def settings(data:str='fashion_mnist') -> dict:
-    "`{name: default}` of the settings a point on `data` may give."
-    return {k: v[0] for k, v in (_synthetic_settings() if data == 'synthetic' else _run_settings()).items()}
+    "`{name: default}` of the settings a point on `data` may give (the sizes its modality runs with where the configuration leaves them open)."
+    if data == 'synthetic': return {k: v[0] for k, v in _synthetic_settings().items()}
+    d = {k: v[0] for k, v in _run_settings().items()}
+    sizes = defaults_for(data) if data in DATASETS else {}
+    return {**d, **{k: sizes[k] for k in ('n_train', 'n_test') if d.get(k) is None and k in sizes}}
 
 # %% ../nbs/21_sweep.ipynb #116c9072
 def _scalar(key:str, v, typ:type):

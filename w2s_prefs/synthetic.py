@@ -36,6 +36,8 @@ class SyntheticTask:
     projection:Tensor           # (d, weak_dim) the weak view's directions
     weak_probe:LinearProbe      # the weak supervisor (a probe on the view)
     config:dict = field(default_factory=dict)
+    latents:Tensor|None = None  # (n_train + n_test + n_weak_gt, d) every row's latent z: train, test, then the weak ground-truth rows
+    labels:Tensor|None = None   # their ground truth, in the same order (more supervisors are fitted on the last rows: `supervisors`)
 
 # %% ../nbs/11_synthetic.ipynb #00c16a23
 def _margin_latents(n, d, teacher, margin, g):
@@ -86,4 +88,4 @@ def make_synthetic(n_train:int=2000, # weakly labelled training examples
     dev = lambda t: t.to(device)
     return SyntheticTask(train=Split(dev(x[tr]), dev(weak[tr]), dev(y[tr])), test=Split(dev(x[te]), dev(weak[te]), dev(y[te])),
                          weak_clean_accuracy=accuracy(weak_probe.predict_proba(view_clean[te]), y[te]),
-                         teacher=teacher, projection=proj, weak_probe=weak_probe, config=cfg)
+                         teacher=teacher, projection=proj, weak_probe=weak_probe, config=cfg, latents=z, labels=y)
