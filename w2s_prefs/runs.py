@@ -7,19 +7,21 @@ Docs: https://w2s-prefs.github.io/w2s_prefs/runs.html.md"""
 
 # %% ../nbs/16_runs.ipynb #47cbad40
 from __future__ import annotations
-import concurrent.futures, contextlib, dataclasses, functools, math, os, signal, threading, time, warnings
+import ast, concurrent.futures, contextlib, dataclasses, functools, math, os, signal, threading, time, warnings
 from pathlib import Path
 import torch
 from torch import Tensor
 import w2s_prefs
 from .storage import fingerprint, cache_key, load_entry, save_entry, clean_stale_tmp
 from .probes import Heads, Ensemble
-from .methods import Method, method_targets, recipe_config
+from .probes import get_loss
+from .methods import Method, CLEANS, method_targets, recipe_config
 from .protocol import fit_method
 
 # %% auto #0
-__all__ = ['default_workers', 'worker_map', 'Terminated', 'on_sigterm', 'code_digest', 'run_cache_key', 'probs_problem',
-           'fit_problem', 'group_problem', 'group_cache', 'cached_fit']
+__all__ = ['PACKAGE', 'RUN_ROOTS', 'default_workers', 'worker_map', 'Terminated', 'on_sigterm', 'package_imports',
+           'import_closure', 'run_modules', 'code_digest', 'run_cache_key', 'probs_problem', 'fit_problem',
+           'group_problem', 'group_cache', 'cached_fit']
 
 # %% ../nbs/16_runs.ipynb #ca1d34d6
 def default_workers() -> int:
@@ -78,18 +80,46 @@ def on_sigterm():
     try: yield
     finally: signal.signal(signal.SIGTERM, old)
 
+# %% ../nbs/16_runs.ipynb #5abf0bab
+PACKAGE = Path(w2s_prefs.__file__).parent
+RUN_ROOTS = ('runs',)   # a finished run's probabilities come from this module and what it imports
+
+def package_imports(module:str) -> set[str]:
+    "The package's modules that `w2s_prefs.<module>`'s source imports (`from .x`, `from w2s_prefs.x`, `import w2s_prefs.x`)."
+    out = set()
+    for n in ast.walk(ast.parse((PACKAGE/f'{module}.py').read_text())):
+        if isinstance(n, ast.ImportFrom) and (n.level == 1 or (n.module or '').split('.')[0] == 'w2s_prefs'):
+            inner = (n.module or '').removeprefix('w2s_prefs').strip('.')
+            out |= {inner.split('.')[0]} if inner else {a.name for a in n.names}
+        elif isinstance(n, ast.Import): out |= {a.name.split('.')[1] for a in n.names if a.name.startswith('w2s_prefs.')}
+    return {m for m in out if (PACKAGE/f'{m}.py').exists()}
+
+def import_closure(*roots:str) -> list[str]:
+    "`roots` and every package module they import, directly or not, sorted."
+    seen, todo = set(), list(roots)
+    while todo:
+        if (m := todo.pop()) not in seen: seen.add(m); todo += package_imports(m)
+    return sorted(seen)
+
 # %% ../nbs/16_runs.ipynb #35056124
+def run_modules(method:Method) -> list[str]:
+    "The modules `method`'s runs depend on: `RUN_ROOTS`' imports and the modules defining its loss and cleaning step."
+    fns = [get_loss(method.loss).fn, *([CLEANS[method.clean].fn] if method.clean else [])]
+    own = [f.__module__.removeprefix('w2s_prefs.') for f in fns if f.__module__.startswith('w2s_prefs.')]
+    return import_closure(*RUN_ROOTS, *own)
+
 @functools.cache
-def code_digest() -> str:
-    "Fingerprint of the package's source files: a finished run is reused only by the code that produced it."
-    return fingerprint(*(p.read_bytes() for p in sorted(Path(w2s_prefs.__file__).parent.glob('*.py'))))
+def code_digest(modules:tuple[str, ...]|None=None) -> str:
+    "Fingerprint of the source of `modules` (default: every module): a finished run is reused only by the code that produced it."
+    names = modules or sorted(p.stem for p in PACKAGE.glob('*.py'))
+    return fingerprint(*(f'{m}\n'.encode() + (PACKAGE/f'{m}.py').read_bytes() for m in names))
 
 def run_cache_key(method:Method, draws:dict, **settings) -> tuple[str, dict]:
     "File stem and meta of `method`'s finished runs on `draws` under `settings`: everything they depend on."
     definition = {k: v for k, v in dataclasses.asdict(method).items() if k not in ('doc', 'family', 'reference')}
     return cache_key('runs', method=definition, data={str(s): d.identity for s, d in draws.items()},
                      targets=fingerprint(*(method_targets(method, d) for d in draws.values())),
-                     code=code_digest(), torch=torch.__version__, **settings)
+                     code=code_digest(tuple(run_modules(method))), torch=torch.__version__, **settings)
 
 # %% ../nbs/16_runs.ipynb #944e7baf
 def probs_problem(p, rows:int, k:int) -> str|None:
