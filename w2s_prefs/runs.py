@@ -80,7 +80,7 @@ def on_sigterm():
     try: yield
     finally: signal.signal(signal.SIGTERM, old)
 
-# %% ../nbs/16_runs.ipynb #5abf0bab
+# %% ../nbs/16_runs.ipynb #a7983ee0
 PACKAGE = Path(w2s_prefs.__file__).parent
 RUN_ROOTS = ('runs',)   # a finished run's probabilities come from this module and what it imports
 

@@ -19,26 +19,32 @@ from .report import verdict, _ci
 from .config import SCHEDULE
 
 # %% auto #0
-__all__ = ['SETTINGS', 'RECIPE', 'POINTWISE', 'PARTNERS', 'supervisors', 'student', 'mean_soft', 'dawid_skene', 'csl_assign',
-           'crowd_bt', 'vote_accuracy', 'supervisor_experiment']
+__all__ = ['SETTINGS', 'STUDENT_RECIPE', 'POINTWISE', 'PARTNERS', 'weak_view', 'supervisors', 'student', 'mean_soft',
+           'dawid_skene', 'csl_assign', 'crowd_bt', 'vote_accuracy', 'supervisor_experiment']
 
 # %% ../nbs/27_supervisors.ipynb #a304a3cd
 SETTINGS = dict(
     views=[dict(weak_dim=8, noise=1.), dict(weak_dim=8, noise=1.5), dict(weak_dim=4, noise=.7)],
     specialists=[dict(classes=(0, 1, 2)), dict(classes=(2, 3, 4)), dict(weak_dim=4, noise=1.5)])
 
+def weak_view(task:SyntheticTask, # a task from `make_synthetic` (its latents)
+              spec:dict, # `weak_dim`, `align`, `noise`: what the supervisor sees
+              g:torch.Generator, # draws the view's directions, then its noise
+             ) -> Tensor:
+    "A supervisor's view (n, weak_dim) of every row of `task`: a projection of the latents mixing the teacher's subspace, plus noise."
+    proj = _weak_projection(task.teacher, spec.get('weak_dim', 8), spec.get('align', .8), g)
+    return task.latents @ proj + spec.get('noise', 1.) * torch.randn(len(task.latents), proj.shape[1], generator=g)
+
 def supervisors(task:SyntheticTask, # a task from `make_synthetic` (its latents and labels)
                 specs:list, # one dict per supervisor: `weak_dim`, `align`, `noise`, `classes` (a specialist)
                 seed:int=0,
                ) -> tuple[Tensor, Tensor]:
     "(train, test) probabilities (M, n, k) of one supervisor per spec, each fitted on the task's weak ground-truth rows."
-    z, y, k = task.latents, task.labels, task.teacher.shape[1]
+    y, k = task.labels, task.teacher.shape[1]
     n_tr, n_te = len(task.train), len(task.test)
     gt, out = torch.arange(n_tr + n_te, len(y)), []
     for m, s in enumerate(specs):
-        g = torch.Generator().manual_seed(10_000 * (seed + 1) + m)
-        proj = _weak_projection(task.teacher, s.get('weak_dim', 8), s.get('align', .8), g)
-        view = z @ proj + s.get('noise', 1.) * torch.randn(len(z), proj.shape[1], generator=g)
+        view = weak_view(task, s, torch.Generator().manual_seed(10_000 * (seed + 1) + m))
         cls = s.get('classes')
         rows = gt if cls is None else gt[torch.isin(y[gt], torch.tensor(cls))]
         probe, _ = train_probe(view[rows], y[rows], optimizer='lbfgs', epochs=10, weight_decay=1e-2, n_classes=k, seed=seed + m)
@@ -50,11 +56,11 @@ def supervisors(task:SyntheticTask, # a task from `make_synthetic` (its latents 
     return p[:, :n_tr], p[:, n_tr:]
 
 # %% ../nbs/27_supervisors.ipynb #f8957b71
-RECIPE = dict(lr=1e-2, epochs=SCHEDULE['epochs'], batch_size=SCHEDULE['batch_size'])   # every student's one recipe
+STUDENT_RECIPE = dict(lr=1e-2, epochs=SCHEDULE['epochs'], batch_size=SCHEDULE['batch_size'])   # every student's one recipe
 
 def student(x:Tensor, t:Tensor, seed:int=0):
-    "`predict_proba` of the linear student fitted by cross-entropy to targets `t` under `RECIPE`."
-    probe, _ = train_probe(x, t, seed=seed, **RECIPE)
+    "`predict_proba` of the linear student fitted by cross-entropy to targets `t` under `STUDENT_RECIPE`."
+    probe, _ = train_probe(x, t, seed=seed, **STUDENT_RECIPE)
     return probe.predict_proba
 
 def mean_soft(x:Tensor, P:Tensor, seed:int=0) -> Tensor:
@@ -102,11 +108,11 @@ def crowd_bt(x:Tensor, P:Tensor, seed:int=0, partners:int=PARTNERS):
     xs, lin = (x - mean) / std, torch.nn.Linear(x.shape[1], k)
     with torch.no_grad(): lin.weight.copy_(torch.randn(k, x.shape[1], generator=g) / math.sqrt(x.shape[1])); lin.bias.zero_()
     a = torch.full((M,), 1.5, requires_grad=True)                         # η = 0.5 + 0.5 σ(a), 0.9 to start
-    opt = torch.optim.Adam([*lin.parameters(), a], lr=RECIPE['lr'])
-    for _ in range(RECIPE['epochs']):
+    opt = torch.optim.Adam([*lin.parameters(), a], lr=STUDENT_RECIPE['lr'])
+    for _ in range(STUDENT_RECIPE['epochs']):
         perm = torch.randperm(n, generator=g)
-        for i in range(0, n, RECIPE['batch_size']):
-            b = perm[i:i + RECIPE['batch_size']]
+        for i in range(0, n, STUDENT_RECIPE['batch_size']):
+            b = perm[i:i + STUDENT_RECIPE['batch_size']]
             s, p, pi = lin(xs[b]), P[:, b], partner_index(len(b), partners)
             known = p > 0                                                  # what each supervisor predicts
             v_cross = torch.sign(p[:, :, None] - p[:, pi]) * (known[:, :, None] & known[:, pi])
