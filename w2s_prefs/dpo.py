@@ -462,12 +462,16 @@ def save_results(doc:dict, out:str|Path) -> Path:
     "Write `doc` to `out/results.json` atomically."
     return atomic_write(Path(out)/'results.json', lambda f: f.write(json.dumps(doc, indent=1, default=float).encode()))
 
-def read_results(path:str|Path, what:str, prog:str) -> tuple[Path, dict]:
-    "The JSON document `results.json` at `path` (a file or its folder): a clear error naming `prog` if it is missing or unreadable."
+def read_results(path:str|Path, what:str, prog:str,
+                 problem:Callable|None=None, # `problem(doc) -> str|None`: what is wrong with the document (None: nothing)
+                ) -> tuple[Path, dict]:
+    "The JSON document `results.json` at `path` (a file or its folder), checked by `problem`: a clear error naming `prog` otherwise."
     path = Path(path); path = path/'results.json' if path.is_dir() else path
     if not path.is_file(): raise FileNotFoundError(f"no {what} results at {path}: run `{prog} --out {path.parent}` first")
-    try: return path, json.loads(path.read_text())
+    try: doc = json.loads(path.read_text())
     except (OSError, ValueError) as e: raise ValueError(f"{path} is not a readable JSON document ({type(e).__name__}); rerun {prog}") from None
+    if problem and (why := problem(doc)): raise ValueError(f"{path} is not a usable {what} results document: {why}; rerun {prog}")
+    return path, doc
 
 def load_dpo_results(path:str|Path) -> dict:
     "The DPO results document at `path` (a file or its folder), checked: one clear `ValueError` otherwise."

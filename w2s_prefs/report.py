@@ -118,15 +118,18 @@ def block_span(text:str, # the README's text
 
 # %% ../nbs/22_report.ipynb #921af6e9
 def _block_markdown(results_dir, block:str|None, figure:str) -> tuple[str, object]:
-    "The markdown of `block` and the results document its figure is drawn from (None for the suite, which has no figure)."
+    "The markdown of `block` and the results document its figure is drawn from (None for the suite and the pair sources, which have no figure)."
     if block == 'suite':
         from w2s_prefs.suite import load_suite, suite_markdown   # the suite module imports this one: import when needed
         return suite_markdown(load_suite(results_dir)), None
+    if block == 'pairs':
+        from w2s_prefs.pair_sources import load_pairs_results, pairs_markdown   # it imports this one too
+        return pairs_markdown(load_pairs_results(results_dir)), None
     doc = load_results(results_dir, README_METRICS)
     return results_markdown(doc, figure), doc
 
 def update_readme(results_dir:str|Path, readme:str|Path='README.md', check:bool=False, figure:str='docs/pgr.png',
-                  block:str|None=None, # which block: None for the main one, 'text' for `<!-- results-text:start -->`, 'suite'
+                  block:str|None=None, # which block: None for the main one, 'text' for `<!-- results-text:start -->`, 'suite', 'pairs'
                  ) -> bool:
     "Replace the README's results block by the markdown of `results_dir` (and copy the PGR figure); with `check`, only compare. True when up to date."
     readme = Path(readme)
@@ -154,7 +157,7 @@ def readme_main(argv:list|None=None):
     import argparse
     p = argparse.ArgumentParser(prog='w2s-prefs-readme', description='Regenerate (or --check) the README results block from a results directory.')
     p.add_argument('results_dir'); p.add_argument('readme', nargs='?', default='README.md'); p.add_argument('--check', action='store_true')
-    p.add_argument('--block', default=None, help="another block: 'text' rewrites <!-- results-text:start --> ... <!-- results-text:end -->; 'suite' the suite's (from suite.json)")
+    p.add_argument('--block', default=None, help="another block: 'text' rewrites <!-- results-text:start --> ... <!-- results-text:end -->; 'suite' the suite's (from suite.json); 'pairs' the pair sources' (w2s-prefs-pairs)")
     p.add_argument('--figure', default='docs/pgr.png', help='where the PGR figure goes, relative to the README')
     a = p.parse_args(argv)
     try: ok = update_readme(a.results_dir, a.readme, a.check, a.figure, a.block)

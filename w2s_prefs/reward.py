@@ -514,9 +514,7 @@ def reward_problem(doc) -> str|None:
 
 def load_reward_results(path:str|Path) -> dict:
     "The reward results document at `path` (a file or its folder), checked: one clear error otherwise."
-    path, doc = read_results(path, 'reward', 'w2s-prefs-reward')
-    if why := reward_problem(doc): raise ValueError(f"{path} is not a usable reward results document: {why}; rerun w2s-prefs-reward")
-    return doc
+    return read_results(path, 'reward', 'w2s-prefs-reward', reward_problem)[1]
 
 # %% ../nbs/29_reward.ipynb #1c78ec7b
 MEASURED = 'Measured: '   # the block's timing line: the one line `--check` does not compare (times differ from run to run)
