@@ -248,7 +248,7 @@ def pair_source_experiment(seeds:tuple=tuple(range(10)), n_train:int=4000, n_tes
 DEFAULT_RECIPE = dict(lr=RECIPE['lr'], weight_decay=.1, epochs=SCHEDULE['epochs'], batch_size=SCHEDULE['batch_size'])   # the main job's fixed recipe
 
 def weak_rows(sup:Superset, seed:int) -> Tensor:
-    "The rows of `sup` that seed `seed`'s weak supervisor is fitted on (the head of `Superset.draw`'s permutation), sorted."
+    "The rows of `sup` that seed `seed`'s weak supervisor is fitted on (the head of the permutation a draw makes), sorted."
     rows, _ = sup.part_rows(seed)
     return rows[torch.randperm(len(rows), generator=torch.Generator().manual_seed(seed))[:sup.n_weak_train]].sort().values
 
