@@ -19,7 +19,7 @@ from .prefs import Prefs, pair_margins
 from .cleaning import knn_graph, label_spreading
 from .supervisors import weak_view, STUDENT_RECIPE, supervisors
 from .probes import soft_cross_entropy
-from .metrics import mean_ci
+from .metrics import mean_ci, accuracy, pgr, pairwise_accuracy
 from .storage import fingerprint
 from .superset import Superset
 from .methods import RECIPE
@@ -36,9 +36,9 @@ SUPERVISOR = dict(weak_dim=8, noise=1.)   # the weak supervisor (and the judge's
 # %% auto #0
 __all__ = ['SUPERVISOR', 'PAIRS_PER_EXAMPLE', 'POINTWISE_SOURCES', 'CONTROLS', 'DEFAULT_RECIPE', 'PAIRS_FORMAT', 'SETTINGS',
            'SOURCES', 'random_pairs', 'weak_pairs', 'boundary_pairs', 'misfit_weighted', 'Judge', 'fit_judge',
-           'Similar', 'judge_pairs', 'label_similar', 'pair_student', 'pref_accuracy', 'similar_auc',
-           'pair_source_experiment', 'weak_rows', 'default_pair_sources', 'pairs_document', 'pairs_problem',
-           'load_pairs_results', 'setting_markdown', 'pairs_markdown', 'pairs_parser', 'main']
+           'Similar', 'judge_pairs', 'label_similar', 'pair_student', 'similar_auc', 'pair_source_experiment',
+           'weak_rows', 'default_pair_sources', 'pairs_document', 'pairs_problem', 'load_pairs_results',
+           'setting_markdown', 'pairs_markdown', 'pairs_parser', 'main']
 
 # %% ../nbs/30_pair_sources.ipynb #5ad676a1
 def random_pairs(n:int, n_pairs:int, g:torch.Generator) -> tuple[Tensor, Tensor]:
@@ -171,13 +171,6 @@ def pair_student(x:Tensor, # (n, d) strong embeddings of the pool
     return predict_proba
 
 # %% ../nbs/30_pair_sources.ipynb #be020178
-def pref_accuracy(prefs:Prefs, y:Tensor) -> dict:
-    "Against ground truth `y` (diagnostic only): the share of pairs that hold a true preference, and the (weighted) share of those right."
-    truth = (y[prefs.i] == prefs.cls).float() - (y[prefs.j] == prefs.cls).float()
-    real = truth != 0
-    w = prefs.weight * real
-    return dict(informative=real.float().mean().item(), accuracy=((truth > 0).float() * w).sum().item() / w.sum().clamp_min(1e-12).item())
-
 def similar_auc(sim:Similar, y:Tensor) -> float:
     "How well `target` ranks same-class pairs above the others: ROC AUC against ground truth `y`, the Mann-Whitney U over n1 n0 (diagnostic only)."
     same = y[sim.i] == y[sim.j]
@@ -203,7 +196,7 @@ def _students(x, p, view, judge, s, recipe=None) -> tuple[dict, dict]:
 # %% ../nbs/30_pair_sources.ipynb #b8597c62
 def _pair_scores(pairs:dict, y:Tensor) -> dict:
     "Each source's pair accuracy (class preferences) or AUC (same-class judgements) against ground truth (diagnostic only)."
-    return {n: pref_accuracy(pr, y) if isinstance(pr, Prefs) else float(similar_auc(pr, y)) for n, pr in pairs.items()}
+    return {n: pairwise_accuracy(pr, y, weighted=True) if isinstance(pr, Prefs) else float(similar_auc(pr, y)) for n, pr in pairs.items()}
 
 # %% ../nbs/30_pair_sources.ipynb #ce2db70c
 def _verdicts(runs:list) -> dict:
@@ -218,11 +211,11 @@ def _verdicts(runs:list) -> dict:
 
 # %% ../nbs/30_pair_sources.ipynb #3dabc78a
 def _seed_row(s, students, pairs, x, y, xt, yt, weak_test, recipe=None) -> dict:
-    "One seed's PGR of every student (the ceiling: the same loop on the pool's ground truth) and its pair diagnostics."
-    acc = lambda f: (f(xt).argmax(1) == yt).float().mean().item()
-    ceiling = acc(pair_student(x, F.one_hot(y, weak_test.shape[1]).float(), seed=s, recipe=recipe))
-    weak = (weak_test.argmax(1) == yt).float().mean().item()
-    return dict(seed=s, ceiling=ceiling, weak=weak, **{n: (acc(f) - weak) / (ceiling - weak) for n, f in students.items()},
+    "One seed's PGR and test accuracy of every student (the ceiling: the same loop on the pool's ground truth), and its pair diagnostics."
+    ceiling = accuracy(pair_student(x, F.one_hot(y, weak_test.shape[1]).float(), seed=s, recipe=recipe)(xt), yt)
+    weak = accuracy(weak_test, yt)
+    acc = {n: accuracy(f(xt), yt) for n, f in students.items()}
+    return dict(seed=s, ceiling=ceiling, weak=weak, **{n: pgr(a, weak, ceiling) for n, a in acc.items()}, accuracy=acc,
                 pairs=_pair_scores(pairs, y))
 
 # %% ../nbs/30_pair_sources.ipynb #3c396f07
@@ -270,7 +263,7 @@ def default_pair_sources(cfg:ExperimentConfig|None=None, # the experiment (defau
     return _verdicts(runs)
 
 # %% ../nbs/30_pair_sources.ipynb #95d60a2f
-PAIRS_FORMAT = 'w2s_prefs.pair_sources/1'   # the results document's format; bump it when its keys change
+PAIRS_FORMAT = 'w2s_prefs.pair_sources/2'   # the results document's format; bump it when its keys change
 SETTINGS = dict(synthetic='the synthetic task', fmnist='the offline default (Fashion-MNIST)')
 SOURCES = dict(weak_soft='none: cross-entropy to p_w', spread_soft='none: label spreading of p_w over the strong kNN graph',
                weak_pairs='random pairs ordered by p_w (twin of `boundary`, `misfit`)', boundary="strong-space neighbours across p_w's boundary",
@@ -303,6 +296,10 @@ def pairs_problem(doc) -> str|None:
         for row in r['runs']:
             if not isinstance(row, dict) or not all(isinstance(row.get(n), (int, float)) for n in SOURCES):
                 return f'setting {name}: a seed lacks the PGR of a student'
+            scores = row.get('pairs')
+            if not isinstance(scores, dict) or set(scores) != set(CONTROLS) | {'label_similar'} or not all(
+                    isinstance(a.get('pair_accuracy') if isinstance(a, dict) else a, (int, float)) for a in scores.values()):
+                return f'setting {name}: a seed lacks the pair diagnostics of a source'
     return None
 
 def load_pairs_results(path:str|Path) -> dict:
@@ -312,7 +309,7 @@ def load_pairs_results(path:str|Path) -> dict:
 # %% ../nbs/30_pair_sources.ipynb #edb09276
 def _pair_score(row:dict, name:str) -> float|None:
     a = row.get('pairs', {}).get(name)
-    return a['accuracy'] if isinstance(a, dict) else a
+    return a['pair_accuracy'] if isinstance(a, dict) else a
 
 def setting_markdown(name:str, r:dict) -> list[str]:
     "One setting's table (mean PGR, pair accuracy or AUC, paired differences) and its verdict sentences."
