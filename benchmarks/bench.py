@@ -265,7 +265,7 @@ def bench_training(cfg) -> list[dict]:
 
 def bench_extraction(cfg) -> list[dict]:
     from w2s_prefs.data import get_dataset
-    from w2s_prefs.models import get_strong, extract, choose_device
+    from w2s_prefs.models import get_strong, extract, choose_device, CONV_LAYOUT
     from w2s_prefs.embed import embed
     dev, bs, n = choose_device(), 256, cfg.n_images
     sync = torch.cuda.synchronize if dev.type == 'cuda' else (lambda: None)
@@ -274,19 +274,23 @@ def bench_extraction(cfg) -> list[dict]:
     idx = torch.arange(n)
     batches = torch.stack([strong.transform(data.ds[i][0]) for i in range(n)]).split(bs)  # decoded + transformed once
 
-    def bare():
+    def forward(layout):
+        strong.to(memory_format=layout)
         with torch.inference_mode():
-            for b in batches: strong(b.to(dev)).cpu()
+            for b in batches: strong(b.to(dev, memory_format=layout)).cpu()
+    bare, bare_nchw = lambda: forward(CONV_LAYOUT), lambda: forward(torch.contiguous_format)
     with tempfile.TemporaryDirectory() as tmp:
         nw = cfg.extract_workers
         pipeline = lambda: embed(data, idx, None, strong, cache_dir=tmp, batch_size=bs, device=dev, num_workers=nw,
                                  progress=False, verbose=False, use_cache=False)
         loader = lambda: extract(data, idx, [strong], batch_size=bs, device=dev, num_workers=nw, progress=False)
         bare()  # warm-up
-        t = interleaved_best(dict(bare=bare, embed=pipeline, extract=loader), cfg.reps_extract, sync)
+        t = interleaved_best(dict(bare=bare, bare_nchw=bare_nchw, embed=pipeline, extract=loader), cfg.reps_extract, sync)
     ratio = t['embed'] / t['bare']
-    return [dict(section='3 extract', case=f'{dev.type} bare forward effnet_lite0 64px ({n} pre-transformed imgs, bs {bs})',
+    return [dict(section='3 extract', case=f'{dev.type} bare forward effnet_lite0 64px ({n} pre-transformed imgs, bs {bs}), {CONV_LAYOUT}',
                  time_s=t['bare'], rate=fmt_rate(n / t['bare'], 'img')),
+            dict(section='3 extract', case='  the same forward in NCHW (torch.contiguous_format): the layout models.extract no longer uses',
+                 time_s=t['bare_nchw'], rate=fmt_rate(n / t['bare_nchw'], 'img'), ratio=t['bare_nchw'] / t['bare']),
             dict(section='3 extract', case=f'  models.extract (decode + transform + forward), {cfg.extract_workers} DataLoader workers',
                  time_s=t['extract'],
                  rate=fmt_rate(n / t['extract'], 'img'), ratio=t['extract'] / t['bare']),

@@ -13,7 +13,7 @@ import torch
 from torch import Tensor
 from .data import ImageDataset
 from .storage import fingerprint, cache_key, load_entry, save_entry, reject_entry, clean_stale_tmp, default_cache_dir
-from .models import FrozenEncoder, WeakSupervisor, extract
+from .models import FrozenEncoder, WeakSupervisor, extract, CONV_LAYOUT
 
 # %% auto #0
 __all__ = ['save_embedding', 'load_embedding', 'spot_rows', 'rows_match', 'verify_cached', 'Embedded', 'check_disjoint', 'embed',
@@ -122,7 +122,7 @@ def embed(data:ImageDataset, # the data set split (see `data.get_dataset`)
     if weak is not None: check_disjoint(weak, data, indices)
     cache_dir = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
     clean_stale_tmp(cache_dir)
-    common = dict(data=data.info, n=len(indices), indices=fingerprint(indices))
+    common = dict(data=data.info, n=len(indices), indices=fingerprint(indices), layout=str(CONV_LAYOUT))   # the layout changes the last digits
     file_kind = dict(strong='features', weak='weak')
     entries = {kind: (m, *cache_key(file_kind[kind], model=m.identity, **common))
                for kind, m in (('strong', strong), ('weak', weak)) if m is not None}
