@@ -18,11 +18,12 @@ from .synthetic import make_synthetic
 from .prefs import Prefs, pair_margins
 from .cleaning import knn_graph, label_spreading
 from .supervisors import weak_view, STUDENT_RECIPE, supervisors
-from .probes import soft_cross_entropy
+from .probes import per_head_ce, param_grid, weak_split, score_probs
+from .protocol import best_config
 from .metrics import mean_ci, accuracy, pgr, pairwise_accuracy
 from .storage import fingerprint
 from .superset import Superset
-from .methods import RECIPE
+from .methods import RECIPE, SEARCH
 from .config import ExperimentConfig, SCHEDULE
 from .experiment import superset_for
 from .storage import check_writable, cpu_numerics
@@ -34,11 +35,12 @@ from scipy.stats import mannwhitneyu   # the AUC of the same-class judgements, t
 SUPERVISOR = dict(weak_dim=8, noise=1.)   # the weak supervisor (and the judge's view): the first one `supervisors` draws
 
 # %% auto #0
-__all__ = ['SUPERVISOR', 'PAIRS_PER_EXAMPLE', 'POINTWISE_SOURCES', 'CONTROLS', 'DEFAULT_RECIPE', 'PAIRS_FORMAT', 'SETTINGS',
-           'SOURCES', 'random_pairs', 'weak_pairs', 'boundary_pairs', 'misfit_weighted', 'Judge', 'fit_judge',
-           'Similar', 'judge_pairs', 'label_similar', 'pair_student', 'similar_auc', 'pair_source_experiment',
-           'weak_rows', 'default_pair_sources', 'pairs_document', 'pairs_problem', 'load_pairs_results',
-           'setting_markdown', 'pairs_markdown', 'pairs_parser', 'main']
+__all__ = ['SUPERVISOR', 'PAIRS_PER_EXAMPLE', 'POINTWISE_SOURCES', 'CONTROLS', 'GRID', 'PROTOCOLS', 'DEFAULT_RECIPE',
+           'PAIRS_FORMAT', 'SETTINGS', 'SOURCES', 'random_pairs', 'weak_pairs', 'boundary_pairs', 'misfit_weighted',
+           'Judge', 'fit_judge', 'Similar', 'judge_pairs', 'label_similar', 'pair_students', 'pair_student',
+           'similar_auc', 'weak_selected', 'pair_source_experiment', 'weak_rows', 'default_pair_sources',
+           'pairs_document', 'pairs_problem', 'load_pairs_results', 'setting_markdown', 'pairs_markdown',
+           'pairs_parser', 'main']
 
 # %% ../nbs/30_pair_sources.ipynb #5ad676a1
 def random_pairs(n:int, n_pairs:int, g:torch.Generator) -> tuple[Tensor, Tensor]:
@@ -131,44 +133,63 @@ def label_similar(p:Tensor, n_pairs:int, seed:int=0) -> Similar:
 # %% ../nbs/30_pair_sources.ipynb #2844d031
 PAIRS_PER_EXAMPLE = 16   # pairs drawn per example of each batch (as many as the in-batch preference losses use)
 
-def pair_student(x:Tensor, # (n, d) strong embeddings of the pool
-                 p:Tensor, # (n, k) weak soft labels
-                 prefs:Prefs|None=None, # class preferences: `i` over `j` for `cls`, weighted (Bradley-Terry)
-                 similar:Similar|None=None, # same-class judgements (the student's `P_i · P_j` fitted to them)
-                 lam:float=1., # weight of the pair terms next to the cross-entropy to `p`
-                 seed:int=0,
-                 recipe:dict|None=None, # `lr`, `epochs`, `batch_size`, optional `weight_decay` (default `STUDENT_RECIPE`)
-                ):
-    "`predict_proba` of the linear student fitted to `p` plus `lam` x the pair terms (Adam, cosine schedule, L2 penalty wd/2 ||W||²)."
-    recipe = {**STUDENT_RECIPE, **(recipe or {})}
+def _stacked_logits(xs:Tensor, W:Tensor, b:Tensor) -> Tensor:
+    "Logits of every student for rows `xs`: `(n, d), (C, k, d), (C, k) -> (C, n, k)`."
+    C, k, _ = W.shape
+    return (xs @ W.reshape(C * k, -1).T).reshape(len(xs), C, k).transpose(0, 1) + b[:, None]   # one 2-d matmul: the fastest form here
+
+def pair_students(x:Tensor, # (n, d) strong embeddings of the pool
+                  p:Tensor, # (n, k) weak soft labels
+                  prefs:Prefs|None=None, # class preferences: `i` over `j` for `cls`, weighted (Bradley-Terry)
+                  similar:Similar|None=None, # same-class judgements (the student's `P_i · P_j` fitted to them)
+                  lam:float=1., # weight of the pair terms next to the cross-entropy to `p`
+                  seed:int=0,
+                  recipes:list|None=None, # one dict per student: `lr`, optional `weight_decay`; `epochs`, `batch_size` shared (default `[STUDENT_RECIPE]`)
+                 ) -> list:
+    "One `predict_proba` per recipe: linear students fitted to `p` plus `lam` x the pair terms (Adam, cosine schedule, L2 penalty wd/2 ||W||²), side by side on the same batches and pairs."
+    recipes = [{**STUDENT_RECIPE, **(r or {})} for r in (recipes or [None])]
+    (B, E), (n, d), k, C = (recipes[0]['batch_size'], recipes[0]['epochs']), x.shape, p.shape[1], len(recipes)
+    if any((r['batch_size'], r['epochs']) != (B, E) for r in recipes): raise ValueError('students trained side by side share batch_size and epochs')
     g = torch.Generator().manual_seed(seed)
-    (n, d), k = x.shape, p.shape[1]
     mean, std = x.mean(0), x.std(0).clamp_min(1e-6)
-    xs, lin = (x - mean) / std, torch.nn.Linear(d, k)
-    with torch.no_grad(): lin.weight.copy_(torch.randn(k, d, generator=g) / math.sqrt(d)); lin.bias.zero_()
-    B, E, wd = recipe['batch_size'], recipe['epochs'], recipe.get('weight_decay', 0.)
-    opt = torch.optim.Adam(lin.parameters(), lr=recipe['lr'])
+    xs, w0 = (x - mean) / std, torch.randn(k, d, generator=g) / math.sqrt(d)
+    Ws, bs = [w0.clone().requires_grad_() for _ in recipes], [torch.zeros(k, requires_grad=True) for _ in recipes]
+    opt = torch.optim.Adam([dict(params=[w, b], lr=r['lr']) for w, b, r in zip(Ws, bs, recipes)])   # a group per student: its own lr
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, E * math.ceil(n / B))
+    wd = torch.tensor([float(r.get('weight_decay', 0.)) for r in recipes])
     for _ in range(E):
         perm = torch.randperm(n, generator=g)
         for start in range(0, n, B):
-            b = perm[start:start + B]
-            loss = soft_cross_entropy(lin(xs[b]), p[b]) + wd / 2 * lin.weight.square().sum()
+            b, W, bias = perm[start:start + B], torch.stack(Ws), torch.stack(bs)
+            loss = per_head_ce(_stacked_logits(xs[b], W, bias), p[b].expand(C, -1, -1)) + wd / 2 * W.square().sum((1, 2))
             m = len(b) * PAIRS_PER_EXAMPLE
             if prefs is not None and len(prefs):
                 pr = prefs[torch.randint(len(prefs), (m,), generator=g)]
-                s = lin(xs[torch.cat([pr.i, pr.j])])
-                margin = s[:m].gather(1, pr.cls[:, None]) - s[m:].gather(1, pr.cls[:, None])
-                loss = loss + lam * (pr.weight * F.softplus(-margin.flatten())).sum() / pr.weight.sum().clamp_min(1e-12)
+                s, cls = _stacked_logits(xs[torch.cat([pr.i, pr.j])], W, bias), pr.cls[None, :, None].expand(C, -1, 1)
+                margin = (s[:, :m].gather(2, cls) - s[:, m:].gather(2, cls)).squeeze(2)
+                loss = loss + lam * (pr.weight * F.softplus(-margin)).sum(1) / pr.weight.sum().clamp_min(1e-12)
             if similar is not None and len(similar):
                 r = torch.randint(len(similar), (m,), generator=g)
-                q = lin(xs[torch.cat([similar.i[r], similar.j[r]])]).softmax(-1)
-                same = (q[:m] * q[m:]).sum(1).clamp(1e-6, 1 - 1e-6)
-                loss = loss + lam * F.binary_cross_entropy(same, similar.target[r])
-            opt.zero_grad(); loss.backward(); opt.step(); sched.step()
-    def predict_proba(xt:Tensor) -> Tensor:
-        with torch.no_grad(): return lin((xt - mean) / std).softmax(-1)
-    return predict_proba
+                q = _stacked_logits(xs[torch.cat([similar.i[r], similar.j[r]])], W, bias).softmax(-1)
+                same = (q[:, :m] * q[:, m:]).sum(-1).clamp(1e-6, 1 - 1e-6)
+                loss = loss + lam * F.binary_cross_entropy(same, similar.target[r].expand(C, -1), reduction='none').mean(1)
+            opt.zero_grad(); loss.sum().backward(); opt.step(); sched.step()   # the students' losses share no parameter
+    W, bias = torch.stack(Ws).detach(), torch.stack(bs).detach()
+    def student(c:int):
+        def predict_proba(xt:Tensor) -> Tensor: return ((xt - mean) / std @ W[c].T + bias[c]).softmax(-1)
+        return predict_proba
+    return [student(c) for c in range(C)]
+
+
+# %% ../nbs/30_pair_sources.ipynb #e2d9fba9
+def pair_student(x:Tensor, # (n, d) strong embeddings of the pool
+                 p:Tensor, # (n, k) weak soft labels
+                 recipe:dict|None=None, # `lr`, `epochs`, `batch_size`, optional `weight_decay` (default `STUDENT_RECIPE`)
+                 **kwargs, # `prefs`, `similar`, `lam`, `seed` of `pair_students`
+                ):
+    "`predict_proba` of one student of `pair_students`."
+    return pair_students(x, p, recipes=[recipe], **kwargs)[0]
+
 
 # %% ../nbs/30_pair_sources.ipynb #be020178
 def similar_auc(sim:Similar, y:Tensor) -> float:
@@ -179,19 +200,32 @@ def similar_auc(sim:Similar, y:Tensor) -> float:
 # %% ../nbs/30_pair_sources.ipynb #0b082502
 POINTWISE_SOURCES = ('weak_soft', 'spread_soft')   # students of the weak labels alone (spreading: with the strong geometry)
 CONTROLS = dict(weak_pairs='weak_pairs', boundary='weak_pairs', misfit='weak_pairs', judge='label_similar')   # each source's p_w-only twin
+GRID = param_grid(**SEARCH)   # weak-label selection: every student, the ceiling included, searches the protocol's lr x weight decay grid
+
+
+# %% ../nbs/30_pair_sources.ipynb #5528a50a
+def weak_selected(students:list, # one `predict_proba` per configuration
+                  x_val:Tensor, # held-out rows of the pool
+                  t_val:Tensor, # their targets: the weak soft labels (the ceiling: its ground truth)
+                 ) -> int:
+    "Index of the student that agrees best with the held-out targets (`probes.score_probs`; `protocol.best_config`: the first on ties)."
+    return best_config(score_probs(torch.stack([f(x_val) for f in students]), t_val).tolist())
+
 
 # %% ../nbs/30_pair_sources.ipynb #9b34b04c
-def _students(x, p, view, judge, s, recipe=None) -> tuple[dict, dict]:
-    "Every student of one seed, `{name: predict_proba}`, all from `pair_student` (one loop, one recipe); and their pairs."
-    fit = lambda t=p, **pairs: pair_student(x, t, seed=s, recipe=recipe, **pairs)
+def _students(x, p, view, judge, s, recipes, reference=None) -> tuple[dict, dict]:
+    "Every student of one seed, `{name: [predict_proba per recipe]}`, all from `pair_students`; and their pairs. The misfit weights come from the `weak_soft` of `reference` (default: `recipes[0]`)."
+    fit = lambda t=p, **pairs: pair_students(x, t, seed=s, recipes=recipes, **pairs)
     n_pairs = len(x) * PAIRS_PER_EXAMPLE
     weak_soft = fit()
+    first = weak_soft[0] if reference is None else pair_student(x, p, reference, seed=s)
     pairs = dict(weak_pairs=weak_pairs(p, n_pairs, s), boundary=boundary_pairs(x, p))
-    pairs['misfit'] = misfit_weighted(pairs['weak_pairs'], weak_soft(x))   # the first student is `weak_soft` itself
+    pairs['misfit'] = misfit_weighted(pairs['weak_pairs'], first(x))   # a first student fitted to p_w: its misfit is kept
     out = dict(weak_soft=weak_soft, spread_soft=fit(label_spreading(x, p, alpha=.5)), **{n: fit(prefs=pr) for n, pr in pairs.items()})
     pairs.update(label_similar=label_similar(p, n_pairs, s), judge=judge_pairs(judge, view, n_pairs, s))
     out.update(label_similar=fit(similar=pairs['label_similar']), judge=fit(similar=pairs['judge']))
     return out, pairs
+
 
 # %% ../nbs/30_pair_sources.ipynb #b8597c62
 def _pair_scores(pairs:dict, y:Tensor) -> dict:
@@ -209,22 +243,45 @@ def _verdicts(runs:list) -> dict:
     lines += [f"`{n}` {verdict(st)} its p_w-only twin `{CONTROLS[n]}` (paired PGR {_ci(st, True)})" for n, st in vs_twin.items()]
     return dict(runs=runs, best_pointwise=best, vs_best=vs_best, vs_twin=vs_twin, verdicts=lines)
 
+# %% ../nbs/30_pair_sources.ipynb #599b52ca
+PROTOCOLS = dict(selected='weak-label selection', fixed='fixed recipe')
+
+def _protocol_verdicts(rows:list) -> dict:
+    "`{protocol: _verdicts}` of the seeds' `_protocol_rows`, and the sources whose verdict against the best pointwise student flips between them."
+    out = {pr: _verdicts([r[pr] for r in rows]) for pr in PROTOCOLS}
+    flips = [n for n in CONTROLS if len({verdict(out[pr]['vs_best'][n]) for pr in PROTOCOLS}) > 1]
+    return out | dict(flips=flips)
+
+
 # %% ../nbs/30_pair_sources.ipynb #3dabc78a
-def _seed_row(s, students, pairs, x, y, xt, yt, weak_test, recipe=None) -> dict:
-    "One seed's PGR and test accuracy of every student (the ceiling: the same loop on the pool's ground truth), and its pair diagnostics."
-    ceiling = accuracy(pair_student(x, F.one_hot(y, weak_test.shape[1]).float(), seed=s, recipe=recipe)(xt), yt)
-    weak = accuracy(weak_test, yt)
+def _seed_row(s, students:dict, ceiling, xt, yt, weak_test) -> dict:
+    "One seed's PGR and test accuracy of every student `{name: predict_proba}` against the ceiling's and the weak supervisor's."
+    top, weak = accuracy(ceiling(xt), yt), accuracy(weak_test, yt)
     acc = {n: accuracy(f(xt), yt) for n, f in students.items()}
-    return dict(seed=s, ceiling=ceiling, weak=weak, **{n: pgr(a, weak, ceiling) for n, a in acc.items()}, accuracy=acc,
-                pairs=_pair_scores(pairs, y))
+    return dict(seed=s, ceiling=top, weak=weak, **{n: pgr(a, weak, top) for n, a in acc.items()}, accuracy=acc)
+
+def _protocol_rows(s, x, p, view, judge, y, xt, yt, weak_test, recipe=None, val_frac:float=SCHEDULE['val_frac']) -> dict:
+    "One seed's rows under both protocols: `fixed` (`recipe` for every student; the pair diagnostics) and `selected` (each student's configuration of `GRID` chosen on held-out weak labels of the pool; its fit on the rest reported)."
+    one_hot = lambda t: F.one_hot(t, weak_test.shape[1]).float()
+    students, pairs = _students(x, p, view, judge, s, [recipe])
+    fixed = _seed_row(s, {n: f[0] for n, f in students.items()}, pair_student(x, one_hot(y), recipe, seed=s), xt, yt, weak_test)
+    rows, val = weak_split(len(x), val_frac, s)
+    grid = [{**(recipe or {}), **c} for c in GRID]   # the recipe's schedule, each configuration's lr and weight decay
+    students, _ = _students(x[rows], p[rows], view[rows], judge, s, grid, reference=dict(recipe or {}))   # misfit: the fixed recipe's `weak_soft`
+    chosen = {n: weak_selected(f, x[val], p[val]) for n, f in students.items()}
+    ceilings = pair_students(x[rows], one_hot(y[rows]), seed=s, recipes=grid)
+    top = weak_selected(ceilings, x[val], y[val])   # the ceiling only: selected on its own held-out ground truth
+    selected = _seed_row(s, {n: students[n][c] for n, c in chosen.items()}, ceilings[top], xt, yt, weak_test)
+    return dict(fixed=fixed | dict(pairs=_pair_scores(pairs, y)), selected=selected | dict(chosen={n: GRID[c] for n, c in chosen.items()}, ceiling_chosen=GRID[top]))
+
 
 # %% ../nbs/30_pair_sources.ipynb #3c396f07
 def pair_source_experiment(seeds:tuple=tuple(range(10)), n_train:int=4000, n_test:int=2000, n_weak_gt:int=600,
                            scramble:bool=False, # permute the pool's ground truth first (the scrambling test)
                            progress:bool=False, # a progress bar over seeds
                           ) -> dict:
-    "Per seed: PGR of the pointwise students and of each pair source (and its p_w-only twin), pair accuracies; paired verdicts."
-    runs = []
+    "Per seed and protocol: PGR of the pointwise students and of each pair source (and its p_w-only twin), pair accuracies; paired verdicts."
+    rows = []
     for s in tqdm(seeds, desc='synthetic seeds', disable=not progress):
         task = make_synthetic(n_train=n_train, n_test=n_test, n_weak_gt=n_weak_gt, seed=s)
         x, y, xt, yt = task.train.x, task.train.y, task.test.x, task.test.y
@@ -233,9 +290,9 @@ def pair_source_experiment(seeds:tuple=tuple(range(10)), n_train:int=4000, n_tes
         p, view = tr[0], weak_view(task, SUPERVISOR, torch.Generator().manual_seed(10_000 * (s + 1)))   # the supervisor's own view
         gt = torch.arange(n_train + n_test, len(task.labels))
         judge = fit_judge(view[gt], task.labels[gt], seed=s)
-        students, pairs = _students(x, p, view[:n_train], judge, s)
-        runs.append(_seed_row(s, students, pairs, x, y, xt, yt, te[0]))
-    return _verdicts(runs)
+        rows.append(_protocol_rows(s, x, p, view[:n_train], judge, y, xt, yt, te[0]))
+    return _protocol_verdicts(rows)
+
 
 # %% ../nbs/30_pair_sources.ipynb #0482bf5f
 DEFAULT_RECIPE = dict(lr=RECIPE['lr'], weight_decay=.1, epochs=SCHEDULE['epochs'], batch_size=SCHEDULE['batch_size'])   # the main job's fixed recipe
@@ -247,23 +304,24 @@ def weak_rows(sup:Superset, seed:int) -> Tensor:
 
 # %% ../nbs/30_pair_sources.ipynb #c79136ea
 def default_pair_sources(cfg:ExperimentConfig|None=None, # the experiment (default: the offline default, its five seeds)
-                         recipe:dict=DEFAULT_RECIPE, # every student's recipe
+                         recipe:dict=DEFAULT_RECIPE, # the fixed recipe (and the schedule of the selection grid)
                          progress:bool=False, # progress bars (feature extraction, seeds)
                         ) -> dict:
-    "The pair sources of `pair_source_experiment` on a real setting's draws: PGR per seed, pair diagnostics, paired verdicts."
+    "The pair sources of `pair_source_experiment` on a real setting's draws, under both protocols: PGR per seed, pair diagnostics, paired verdicts."
     cfg = cfg or ExperimentConfig()
-    sup, runs = superset_for(cfg, progress), []
+    sup, rows = superset_for(cfg, progress), []
     for s in tqdm(range(cfg.seed, cfg.seed + cfg.n_seeds), desc=f'{cfg.data} seeds', disable=not progress):
         d, wt = sup.draw(s), weak_rows(sup, s)
         if fingerprint(wt) != d.info.get('weak_fit_indices'):
             raise RuntimeError(f"seed {s}: the weak supervisor's rows could not be recovered from the draw")
         judge = fit_judge(sup.weak_in_train[wt], sup.y_train[wt], seed=s)
-        students, pairs = _students(d.x_train, d.weak_train, d.weak_inputs, judge, s, recipe)
-        runs.append(_seed_row(s, students, pairs, d.x_train, d.y_train, d.x_test, d.y_test, d.weak_test, recipe))
-    return _verdicts(runs)
+        rows.append(_protocol_rows(s, d.x_train, d.weak_train, d.weak_inputs, judge, d.y_train, d.x_test, d.y_test, d.weak_test,
+                                   recipe, cfg.val_frac))
+    return _protocol_verdicts(rows)
+
 
 # %% ../nbs/30_pair_sources.ipynb #95d60a2f
-PAIRS_FORMAT = 'w2s_prefs.pair_sources/2'   # the results document's format; bump it when its keys change
+PAIRS_FORMAT = 'w2s_prefs.pair_sources/3'   # the results document's format; bump it when its keys change
 SETTINGS = dict(synthetic='the synthetic task', fmnist='the offline default (Fashion-MNIST)')
 SOURCES = dict(weak_soft='none: cross-entropy to p_w', spread_soft='none: label spreading of p_w over the strong kNN graph',
                weak_pairs='random pairs ordered by p_w (twin of `boundary`, `misfit`)', boundary="strong-space neighbours across p_w's boundary",
@@ -280,6 +338,22 @@ def _stat_problem(st) -> str|None:
     if not isinstance(st, dict) or not all(isinstance(st.get(k), (int, float)) for k in ('mean', 'lo', 'hi')): return 'a malformed paired statistic'
     return None
 
+def _protocol_problem(r, diagnostics:bool) -> str|None:
+    "What is wrong with one protocol's `_verdicts` dict; `diagnostics`: its seeds carry the pair diagnostics."
+    if not isinstance(r, dict) or not isinstance(r.get('runs'), list) or len(r['runs']) < 2: return 'fewer than two seeds'
+    if r.get('best_pointwise') not in POINTWISE_SOURCES: return f'its best pointwise student is not one of {POINTWISE_SOURCES}'
+    if set(r.get('vs_best') or {}) != set(CONTROLS) or set(r.get('vs_twin') or {}) != {n for n, t in CONTROLS.items() if n != t}:
+        return 'its paired statistics do not cover every source'
+    for st in [*r['vs_best'].values(), *r['vs_twin'].values()]:
+        if why := _stat_problem(st): return why
+    for row in r['runs']:
+        if not isinstance(row, dict) or not all(isinstance(row.get(n), (int, float)) for n in SOURCES): return 'a seed lacks the PGR of a student'
+        scores = row.get('pairs')
+        if diagnostics and (not isinstance(scores, dict) or set(scores) != set(CONTROLS) | {'label_similar'} or not all(
+                isinstance(a.get('pair_accuracy') if isinstance(a, dict) else a, (int, float)) for a in scores.values())):
+            return 'a seed lacks the pair diagnostics of a source'
+    return None
+
 def pairs_problem(doc) -> str|None:
     "What is wrong with `doc` as a `w2s-prefs-pairs` results document (None: nothing)."
     if not isinstance(doc, dict) or doc.get('format') != PAIRS_FORMAT:
@@ -287,24 +361,15 @@ def pairs_problem(doc) -> str|None:
     S = doc.get('settings')
     if not isinstance(S, dict) or not S or set(S) - set(SETTINGS): return f"its settings are not among {', '.join(SETTINGS)}"
     for name, r in S.items():
-        if not isinstance(r, dict) or not isinstance(r.get('runs'), list) or len(r['runs']) < 2: return f'setting {name}: fewer than two seeds'
-        if r.get('best_pointwise') not in POINTWISE_SOURCES: return f'setting {name}: its best pointwise student is not one of {POINTWISE_SOURCES}'
-        if set(r.get('vs_best') or {}) != set(CONTROLS) or set(r.get('vs_twin') or {}) != {n for n, t in CONTROLS.items() if n != t}:
-            return f'setting {name}: its paired statistics do not cover every source'
-        for st in [*r['vs_best'].values(), *r['vs_twin'].values()]:
-            if why := _stat_problem(st): return f'setting {name}: {why}'
-        for row in r['runs']:
-            if not isinstance(row, dict) or not all(isinstance(row.get(n), (int, float)) for n in SOURCES):
-                return f'setting {name}: a seed lacks the PGR of a student'
-            scores = row.get('pairs')
-            if not isinstance(scores, dict) or set(scores) != set(CONTROLS) | {'label_similar'} or not all(
-                    isinstance(a.get('pair_accuracy') if isinstance(a, dict) else a, (int, float)) for a in scores.values()):
-                return f'setting {name}: a seed lacks the pair diagnostics of a source'
+        if not isinstance(r, dict) or not isinstance(r.get('flips'), list): return f'setting {name}: not a result of both protocols'
+        for pr in PROTOCOLS:
+            if why := _protocol_problem(r.get(pr), diagnostics=pr == 'fixed'): return f'setting {name}, {PROTOCOLS[pr]}: {why}'
     return None
 
 def load_pairs_results(path:str|Path) -> dict:
     "The `w2s-prefs-pairs` results document at `path` (a file or its folder), checked: one clear error otherwise."
     return read_results(path, 'pair-source', 'w2s-prefs-pairs', pairs_problem)[1]
+
 
 # %% ../nbs/30_pair_sources.ipynb #edb09276
 def _pair_score(row:dict, name:str) -> float|None:
@@ -312,22 +377,29 @@ def _pair_score(row:dict, name:str) -> float|None:
     return a['pair_accuracy'] if isinstance(a, dict) else a
 
 def setting_markdown(name:str, r:dict) -> list[str]:
-    "One setting's table (mean PGR, pair accuracy or AUC, paired differences) and its verdict sentences."
-    runs, best = r['runs'], r['best_pointwise']
-    lines = [f"**{SETTINGS[name]}** ({len(runs)} seeds; better pointwise student: `{best}`)", '',
-             '| student | its pairs | PGR | pair accuracy (AUC for same-class) | - best pointwise | - twin |', '|---|---|---|---|---|---|']
+    "One setting's table (mean PGR and paired differences under both protocols, pair accuracy or AUC) and its verdict sentences."
+    n_seeds, bests = len(r['fixed']['runs']), ', '.join(f"`{r[pr]['best_pointwise']}` under {PROTOCOLS[pr]}" for pr in PROTOCOLS)
+    cols = [f'{what}, {PROTOCOLS[pr]}' for what in ('PGR', '- best pointwise', '- twin') for pr in PROTOCOLS]
+    lines = [f"**{SETTINGS[name]}** ({n_seeds} seeds; better pointwise student: {bests})", '',
+             f"| student | its pairs | {' | '.join(cols)} | pair accuracy (AUC for same-class) |", '|---|---|' + '---|' * (len(cols) + 1)]
+    cell = lambda st: _ci(st, True) if st else ''
     for n, what in SOURCES.items():
-        acc = [a for row in runs if (a := _pair_score(row, n)) is not None]
-        vb, vt = r['vs_best'].get(n), r['vs_twin'].get(n)
-        lines.append(f"| `{n}` | {what} | {_ci(mean_ci([row[n] for row in runs]))} | {f'{sum(acc) / len(acc):.3f}' if acc else ''} | "
-                     f"{_ci(vb, True) if vb else ''} | {_ci(vt, True) if vt else ''} |")
-    both = [n for n in r['vs_twin'] if verdict(r['vs_best'][n]) == 'beats' and verdict(r['vs_twin'][n]) == 'beats']
-    return lines + [''] + [f'- {v}.' for v in r['verdicts']] + [
-        f"- Sources that beat both the best pointwise student and their twin: {', '.join(f'`{n}`' for n in both) or 'none'}.", '']
+        acc = [a for row in r['fixed']['runs'] if (a := _pair_score(row, n)) is not None]
+        vals = [_ci(mean_ci([row[n] for row in r[pr]['runs']])) for pr in PROTOCOLS]
+        vals += [cell(r[pr][key].get(n)) for key in ('vs_best', 'vs_twin') for pr in PROTOCOLS]
+        lines.append(f"| `{n}` | {what} | {' | '.join(vals)} | {f'{sum(acc) / len(acc):.3f}' if acc else ''} |")
+    lines.append('')
+    for pr in PROTOCOLS:
+        v = r[pr]
+        both = [n for n in v['vs_twin'] if verdict(v['vs_best'][n]) == 'beats' and verdict(v['vs_twin'][n]) == 'beats']
+        lines += [f'- {PROTOCOLS[pr].capitalize()}:'] + [f'  - {s}.' for s in v['verdicts']] + [
+            f"  - Sources that beat both the best pointwise student and their twin: {', '.join(f'`{n}`' for n in both) or 'none'}."]
+    return lines + [f"- Verdicts against the best pointwise student that flip between the protocols: {', '.join(f'`{n}`' for n in r['flips']) or 'none'}.", '']
 
 def pairs_markdown(doc:dict) -> str:
     "The README block of a `w2s-prefs-pairs` results document: one table and the verdicts per setting."
     return '\n'.join(l for name, r in doc['settings'].items() for l in setting_markdown(name, r))
+
 
 # %% ../nbs/30_pair_sources.ipynb #a7cc9f3d
 def pairs_parser() -> argparse.ArgumentParser:
