@@ -274,23 +274,31 @@ def bench_extraction(cfg) -> list[dict]:
     idx = torch.arange(n)
     batches = torch.stack([strong.transform(data.ds[i][0]) for i in range(n)]).split(bs)  # decoded + transformed once
 
-    def forward(layout):
-        strong.to(memory_format=layout)
+    weak_view = get_strong('effnet_lite0', image_size=32).to(dev)   # the weak supervisor's featurizer on the offline default
+    small = torch.stack([weak_view.transform(data.ds[i][0]) for i in range(n)]).split(bs)
+
+    def forward(layout, model=strong, xs=batches):
+        model.to(memory_format=layout)
         with torch.inference_mode():
-            for b in batches: strong(b.to(dev, memory_format=layout)).cpu()
+            for b in xs: model(b.to(dev, memory_format=layout)).cpu()
     bare, bare_nchw = lambda: forward(CONV_LAYOUT), lambda: forward(torch.contiguous_format)
+    small_cl, small_nchw = lambda: forward(CONV_LAYOUT, weak_view, small), lambda: forward(torch.contiguous_format, weak_view, small)
     with tempfile.TemporaryDirectory() as tmp:
         nw = cfg.extract_workers
         pipeline = lambda: embed(data, idx, None, strong, cache_dir=tmp, batch_size=bs, device=dev, num_workers=nw,
                                  progress=False, verbose=False, use_cache=False)
         loader = lambda: extract(data, idx, [strong], batch_size=bs, device=dev, num_workers=nw, progress=False)
         bare()  # warm-up
-        t = interleaved_best(dict(bare=bare, bare_nchw=bare_nchw, embed=pipeline, extract=loader), cfg.reps_extract, sync)
+        t = interleaved_best(dict(bare=bare, bare_nchw=bare_nchw, small_cl=small_cl, small_nchw=small_nchw, embed=pipeline, extract=loader),
+                             cfg.reps_extract, sync)
     ratio = t['embed'] / t['bare']
     return [dict(section='3 extract', case=f'{dev.type} bare forward effnet_lite0 64px ({n} pre-transformed imgs, bs {bs}), {CONV_LAYOUT}',
                  time_s=t['bare'], rate=fmt_rate(n / t['bare'], 'img')),
             dict(section='3 extract', case='  the same forward in NCHW (torch.contiguous_format): the layout models.extract no longer uses',
                  time_s=t['bare_nchw'], rate=fmt_rate(n / t['bare_nchw'], 'img'), ratio=t['bare_nchw'] / t['bare']),
+            dict(section='3 extract', case=f'  effnet_lite0 32px (the weak featurizer), {CONV_LAYOUT}', time_s=t['small_cl'], rate=fmt_rate(n / t['small_cl'], 'img')),
+            dict(section='3 extract', case='  effnet_lite0 32px in NCHW: ratio against the row above', time_s=t['small_nchw'],
+                 rate=fmt_rate(n / t['small_nchw'], 'img'), ratio=t['small_nchw'] / t['small_cl']),
             dict(section='3 extract', case=f'  models.extract (decode + transform + forward), {cfg.extract_workers} DataLoader workers',
                  time_s=t['extract'],
                  rate=fmt_rate(n / t['extract'], 'img'), ratio=t['extract'] / t['bare']),
