@@ -30,17 +30,18 @@ from .storage import check_writable, cpu_numerics
 from .cli import normalise_argv
 from .dpo import read_results, save_results, console   # the results-file and console helpers every CLI shares
 from .report import verdict, _ci
+from .suite import select_settings, pool   # the suite's text settings, and its random-effects pool and sign test
 from scipy.stats import mannwhitneyu   # the AUC of the same-class judgements, ties handled
 
 SUPERVISOR = dict(weak_dim=8, noise=1.)   # the weak supervisor (and the judge's view): the first one `supervisors` draws
 
 # %% auto #0
 __all__ = ['SUPERVISOR', 'PAIRS_PER_EXAMPLE', 'POINTWISE_SOURCES', 'CONTROLS', 'GRID', 'PROTOCOLS', 'DEFAULT_RECIPE',
-           'PAIRS_FORMAT', 'SETTINGS', 'SOURCES', 'random_pairs', 'weak_pairs', 'boundary_pairs', 'misfit_weighted',
-           'Judge', 'fit_judge', 'Similar', 'judge_pairs', 'label_similar', 'pair_students', 'pair_student',
-           'similar_auc', 'weak_selected', 'pair_source_experiment', 'weak_rows', 'default_pair_sources',
-           'pairs_document', 'pairs_problem', 'load_pairs_results', 'setting_markdown', 'pairs_markdown',
-           'pairs_parser', 'main']
+           'PAIRS_FORMAT', 'SETTINGS', 'SOURCES', 'PAIRED', 'random_pairs', 'weak_pairs', 'boundary_pairs',
+           'misfit_weighted', 'Judge', 'fit_judge', 'Similar', 'judge_pairs', 'label_similar', 'pair_students',
+           'pair_student', 'similar_auc', 'weak_selected', 'pair_source_experiment', 'weak_rows',
+           'default_pair_sources', 'setting_config', 'pairs_document', 'pairs_problem', 'load_pairs_results',
+           'setting_markdown', 'pooled_sources', 'pooled_markdown', 'pairs_markdown', 'pairs_parser', 'main']
 
 # %% ../nbs/30_pair_sources.ipynb #5ad676a1
 def random_pairs(n:int, n_pairs:int, g:torch.Generator) -> tuple[Tensor, Tensor]:
@@ -320,9 +321,20 @@ def default_pair_sources(cfg:ExperimentConfig|None=None, # the experiment (defau
     return _protocol_verdicts(rows)
 
 
+# %% ../nbs/30_pair_sources.ipynb #b6224754
+def setting_config(name:str, # `fmnist` (the offline default) or a real setting of `suite.SUITE`
+                   download:bool=False, data_path:str|None=None) -> ExperimentConfig:
+    "The experiment of a real setting: the offline default for `fmnist`, otherwise the suite's setting as the suite runs it."
+    if name == 'fmnist': return ExperimentConfig(download=download, data_path=data_path)
+    s = select_settings([name])[0]
+    return ExperimentConfig(**{k: v for k, v in s.items() if k not in ('name', 'why', 'download')}, download=download, data_path=data_path)
+
+
 # %% ../nbs/30_pair_sources.ipynb #95d60a2f
 PAIRS_FORMAT = 'w2s_prefs.pair_sources/3'   # the results document's format; bump it when its keys change
-SETTINGS = dict(synthetic='the synthetic task', fmnist='the offline default (Fashion-MNIST)')
+SETTINGS = dict(synthetic='the synthetic task', fmnist='the offline default (Fashion-MNIST)',
+                rotten_tomatoes='text: Rotten Tomatoes (mean-GloVe weak supervisor, MiniLM student)',
+                rotten_tomatoes_60='text: Rotten Tomatoes, the weak supervisor fitted on 60 reviews')
 SOURCES = dict(weak_soft='none: cross-entropy to p_w', spread_soft='none: label spreading of p_w over the strong kNN graph',
                weak_pairs='random pairs ordered by p_w (twin of `boundary`, `misfit`)', boundary="strong-space neighbours across p_w's boundary",
                misfit="p_w's pairs, those `weak_soft` orders the other way not counted", label_similar='same class from p_w: p_i · p_j (twin of `judge`)',
@@ -396,21 +408,52 @@ def setting_markdown(name:str, r:dict) -> list[str]:
             f"  - Sources that beat both the best pointwise student and their twin: {', '.join(f'`{n}`' for n in both) or 'none'}."]
     return lines + [f"- Verdicts against the best pointwise student that flip between the protocols: {', '.join(f'`{n}`' for n in r['flips']) or 'none'}.", '']
 
+
+# %% ../nbs/30_pair_sources.ipynb #5acfcf73
+PAIRED = dict(vs_best='- best pointwise', vs_twin='- twin')   # the paired differences pooled over settings
+
+def pooled_sources(doc:dict) -> dict:
+    "`{protocol: {'vs_best'|'vs_twin': {source: suite.pool(...)}}}`: each source's per-setting paired PGR pooled over the settings."
+    S = doc['settings']
+    names = lambda pr, key: dict.fromkeys(n for r in S.values() for n in r[pr][key])
+    return {pr: {key: {n: pool({s: r[pr][key][n] for s, r in S.items() if n in r[pr][key]}) for n in names(pr, key)} for key in PAIRED}
+            for pr in PROTOCOLS}
+
+
+# %% ../nbs/30_pair_sources.ipynb #b07f587f
+def pooled_markdown(doc:dict) -> list[str]:
+    "The pooled table (random-effects mean [tau²], settings above/below zero) under both protocols, and its verdict sentences."
+    P, names = pooled_sources(doc), list(doc['settings'])
+    cols = [f'{what}, {PROTOCOLS[pr]}' for what in PAIRED.values() for pr in PROTOCOLS]
+    cell = lambda c: f"{_ci(c['pooled'], True)} [{c['pooled']['tau2']:.4f}], {c['sign']['above']}/{c['sign']['below']}" if c else ''
+    lines = [f"**Pooled over the {len(names)} settings** ({', '.join(names)}): each setting's paired PGR against its own best pointwise "
+             "student or the twin, pooled by a random-effects meta-analysis (DerSimonian-Laird; [tau²]) and counted by a sign test "
+             "(settings above/below zero)", '', f"| source | {' | '.join(cols)} |", '|---|' + '---|' * len(cols)]
+    lines += [f"| `{n}` | {' | '.join(cell(P[pr][key].get(n)) for key in PAIRED for pr in PROTOCOLS)} |" for n in CONTROLS]
+    lines.append('')
+    for pr in PROTOCOLS:
+        best = [f"`{n}` {c['verdict']} the best pointwise student ({_ci(c['pooled'], True)})" for n, c in P[pr]['vs_best'].items()]
+        twin = [f"`{n}` {c['verdict']} its twin ({_ci(c['pooled'], True)})" for n, c in P[pr]['vs_twin'].items()]
+        lines.append(f"- Pooled, {PROTOCOLS[pr]}: {'; '.join(best + twin)}.")
+    flips = [n for n in CONTROLS if len({P[pr]['vs_best'][n]['verdict'] for pr in PROTOCOLS}) > 1]
+    return lines + [f"- Pooled verdicts against the best pointwise student that flip between the protocols: {', '.join(f'`{n}`' for n in flips) or 'none'}.", '']
+
 def pairs_markdown(doc:dict) -> str:
-    "The README block of a `w2s-prefs-pairs` results document: one table and the verdicts per setting."
-    return '\n'.join(l for name, r in doc['settings'].items() for l in setting_markdown(name, r))
+    "The README block of a `w2s-prefs-pairs` results document: one table and the verdicts per setting, then the pool over settings (two or more)."
+    lines = [l for name, r in doc['settings'].items() for l in setting_markdown(name, r)]
+    return '\n'.join(lines + (pooled_markdown(doc) if len(doc['settings']) > 1 else []))
 
 
 # %% ../nbs/30_pair_sources.ipynb #a7cc9f3d
 def pairs_parser() -> argparse.ArgumentParser:
     "The options of `w2s-prefs-pairs`."
     p = argparse.ArgumentParser(prog='w2s-prefs-pairs', description='Preference sources that are not the weak labels, against their twins '
-                                'and the pointwise students, on the synthetic task and the offline default.',
+                                'and the pointwise students, on the synthetic task, the offline default and two text settings.',
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument('--out', default='runs/pairs', help='results folder (results.json)')
     p.add_argument('--settings', nargs='+', default=list(SETTINGS), help=f"which settings: {', '.join(SETTINGS)}")
     p.add_argument('--seeds', type=int, default=10, help='seeds of the synthetic task (the default: its five disjoint draws)')
-    p.add_argument('--download', action='store_true', help='fetch Fashion-MNIST if it is not on disk')
+    p.add_argument('--download', action='store_true', help='fetch the data sets that are not on disk')
     p.add_argument('--data-path', default=None, help='data root (default $W2S_PREFS_DATA or ~/.cache/w2s_prefs/data)')
     p.add_argument('--quiet', action='store_true', help='no progress bars')
     return p
@@ -422,9 +465,9 @@ def main(argv:list|None=None):
         if unknown := [s for s in a.settings if s not in SETTINGS]: raise ValueError(f"unknown setting(s) {', '.join(unknown)}; known: {', '.join(SETTINGS)}")
         if a.seeds < 2: raise ValueError(f'--seeds must be at least 2 for intervals, got {a.seeds}')
         out, t0, results = check_writable(a.out), time.time(), {}
-        if 'synthetic' in a.settings: results['synthetic'] = pair_source_experiment(tuple(range(a.seeds)), progress=not a.quiet)
-        if 'fmnist' in a.settings:
-            results['fmnist'] = default_pair_sources(ExperimentConfig(download=a.download, data_path=a.data_path), progress=not a.quiet)
+        for name in (n for n in SETTINGS if n in a.settings):   # in SETTINGS' order, whatever the order given
+            if name == 'synthetic': results[name] = pair_source_experiment(tuple(range(a.seeds)), progress=not a.quiet)
+            else: results[name] = default_pair_sources(setting_config(name, a.download, a.data_path), progress=not a.quiet)
         doc = pairs_document(results, time.time() - t0)
         path = save_results(doc, out)
         print(pairs_markdown(doc)); print(f"results: {path} ({doc['seconds']:.0f} s)")
