@@ -9,6 +9,7 @@ Docs: https://w2s-prefs.github.io/w2s_prefs/pair_sources.html.md"""
 # %% ../nbs/30_pair_sources.ipynb #e2676e74
 from __future__ import annotations
 import argparse, math, sys, time
+from dataclasses import replace
 from pathlib import Path
 from tqdm.auto import tqdm
 from dataclasses import dataclass
@@ -19,16 +20,18 @@ from .prefs import Prefs, pair_margins
 from .cleaning import knn_graph, label_spreading
 from .supervisors import weak_view, STUDENT_RECIPE, supervisors
 from .probes import per_head_ce, param_grid, weak_split, score_probs
-from .protocol import best_config
+from .protocol import best_config, choose_recipe
 from .metrics import mean_ci, accuracy, pgr, pairwise_accuracy
 from .storage import fingerprint
 from .superset import Superset
-from .methods import RECIPE, SEARCH
+from .methods import METHODS, RECIPE, RECIPE_BASELINE, SEARCH
 from .config import ExperimentConfig, SCHEDULE
 from .experiment import superset_for
 from .storage import check_writable, cpu_numerics
 from .cli import normalise_argv
-from .dpo import read_results, save_results, console   # the results-file and console helpers every CLI shares
+from .dpo import read_results, save_results, console, cached   # the results-file, console and cache helpers every CLI shares
+from .runs import code_digest, import_closure
+from .storage import default_cache_dir
 from .report import verdict, _ci
 from .suite import select_settings, pool   # the suite's text settings, and its random-effects pool and sign test
 from scipy.stats import mannwhitneyu   # the AUC of the same-class judgements, ties handled
@@ -36,12 +39,13 @@ from scipy.stats import mannwhitneyu   # the AUC of the same-class judgements, t
 SUPERVISOR = dict(weak_dim=8, noise=1.)   # the weak supervisor (and the judge's view): the first one `supervisors` draws
 
 # %% auto #0
-__all__ = ['SUPERVISOR', 'PAIRS_PER_EXAMPLE', 'POINTWISE_SOURCES', 'CONTROLS', 'GRID', 'PROTOCOLS', 'DEFAULT_RECIPE',
-           'PAIRS_FORMAT', 'SETTINGS', 'SOURCES', 'PAIRED', 'random_pairs', 'weak_pairs', 'boundary_pairs',
-           'misfit_weighted', 'Judge', 'fit_judge', 'Similar', 'judge_pairs', 'label_similar', 'pair_students',
-           'pair_student', 'similar_auc', 'weak_selected', 'pair_source_experiment', 'weak_rows',
-           'default_pair_sources', 'setting_config', 'pairs_document', 'pairs_problem', 'load_pairs_results',
-           'setting_markdown', 'pooled_sources', 'pooled_markdown', 'pairs_markdown', 'pairs_parser', 'main']
+__all__ = ['SUPERVISOR', 'PAIRS_PER_EXAMPLE', 'POINTWISE_SOURCES', 'CONTROLS', 'GRID', 'PROTOCOLS', 'DEFAULT_SCHEDULE',
+           'PAIRS_FORMAT', 'SETTINGS', 'SOURCES', 'RECIPE_KNOBS', 'PAIRED', 'random_pairs', 'weak_pairs',
+           'boundary_pairs', 'misfit_weighted', 'Judge', 'fit_judge', 'Similar', 'judge_pairs', 'label_similar',
+           'pair_students', 'pair_student', 'similar_auc', 'weak_selected', 'fixed_recipe', 'pair_source_experiment',
+           'weak_rows', 'default_pair_sources', 'setting_config', 'pairs_document', 'pairs_problem',
+           'load_pairs_results', 'setting_markdown', 'pooled_sources', 'pooled_markdown', 'pairs_markdown',
+           'pairs_parser', 'main']
 
 # %% ../nbs/30_pair_sources.ipynb #5ad676a1
 def random_pairs(n:int, n_pairs:int, g:torch.Generator) -> tuple[Tensor, Tensor]:
@@ -166,8 +170,8 @@ def pair_students(x:Tensor, # (n, d) strong embeddings of the pool
             m = len(b) * PAIRS_PER_EXAMPLE
             if prefs is not None and len(prefs):
                 pr = prefs[torch.randint(len(prefs), (m,), generator=g)]
-                s, cls = _stacked_logits(xs[torch.cat([pr.i, pr.j])], W, bias), pr.cls[None, :, None].expand(C, -1, 1)
-                margin = (s[:, :m].gather(2, cls) - s[:, m:].gather(2, cls)).squeeze(2)
+                diff = (xs[pr.i] - xs[pr.j]) @ W.reshape(C * k, -1).T   # s_i - s_j of every student in one matmul: the bias cancels
+                margin = diff.reshape(m, C, k).gather(2, pr.cls[:, None, None].expand(m, C, 1)).squeeze(2).T
                 loss = loss + lam * (pr.weight * F.softplus(-margin)).sum(1) / pr.weight.sum().clamp_min(1e-12)
             if similar is not None and len(similar):
                 r = torch.randint(len(similar), (m,), generator=g)
@@ -214,19 +218,17 @@ def weak_selected(students:list, # one `predict_proba` per configuration
 
 
 # %% ../nbs/30_pair_sources.ipynb #9b34b04c
-def _students(x, p, view, judge, s, recipes, reference=None) -> tuple[dict, dict]:
-    "Every student of one seed, `{name: [predict_proba per recipe]}`, all from `pair_students`; and their pairs. The misfit weights come from the `weak_soft` of `reference` (default: `recipes[0]`)."
+def _students(x, p, view, judge, s, recipes, first=None) -> tuple[dict, dict]:
+    "Every student of one seed, `{name: [predict_proba per recipe]}`, all from `pair_students`; and their pairs. The misfit weights come from `first(weak_soft students)` (default: `recipes[0]`'s)."
     fit = lambda t=p, **pairs: pair_students(x, t, seed=s, recipes=recipes, **pairs)
     n_pairs = len(x) * PAIRS_PER_EXAMPLE
     weak_soft = fit()
-    first = weak_soft[0] if reference is None else pair_student(x, p, reference, seed=s)
     pairs = dict(weak_pairs=weak_pairs(p, n_pairs, s), boundary=boundary_pairs(x, p))
-    pairs['misfit'] = misfit_weighted(pairs['weak_pairs'], first(x))   # a first student fitted to p_w: its misfit is kept
+    pairs['misfit'] = misfit_weighted(pairs['weak_pairs'], (first or (lambda fs: fs[0]))(weak_soft)(x))   # a first student fitted to p_w: its misfit is kept
     out = dict(weak_soft=weak_soft, spread_soft=fit(label_spreading(x, p, alpha=.5)), **{n: fit(prefs=pr) for n, pr in pairs.items()})
     pairs.update(label_similar=label_similar(p, n_pairs, s), judge=judge_pairs(judge, view, n_pairs, s))
     out.update(label_similar=fit(similar=pairs['label_similar']), judge=fit(similar=pairs['judge']))
     return out, pairs
-
 
 # %% ../nbs/30_pair_sources.ipynb #b8597c62
 def _pair_scores(pairs:dict, y:Tensor) -> dict:
@@ -247,12 +249,14 @@ def _verdicts(runs:list) -> dict:
 # %% ../nbs/30_pair_sources.ipynb #599b52ca
 PROTOCOLS = dict(selected='weak-label selection', fixed='fixed recipe')
 
-def _protocol_verdicts(rows:list) -> dict:
-    "`{protocol: _verdicts}` of the seeds' `_protocol_rows`, and the sources whose verdict against the best pointwise student flips between them."
-    out = {pr: _verdicts([r[pr] for r in rows]) for pr in PROTOCOLS}
-    flips = [n for n in CONTROLS if len({verdict(out[pr]['vs_best'][n]) for pr in PROTOCOLS}) > 1]
-    return out | dict(flips=flips)
+def _flips(verdicts:dict) -> list:
+    "The sources whose verdict against the best pointwise student differs between the protocols; `verdicts`: `{protocol: {source: 'beats'|...}}`."
+    return [n for n in CONTROLS if len({verdicts[pr][n] for pr in PROTOCOLS}) > 1]
 
+def _protocol_verdicts(rows:list) -> dict:
+    "`{protocol: _verdicts}` of the seeds' rows `{protocol: row}`, and the sources whose verdict against the best pointwise student flips between them."
+    out = {pr: _verdicts([r[pr] for r in rows]) for pr in PROTOCOLS}
+    return out | dict(flips=_flips({pr: {n: verdict(st) for n, st in out[pr]['vs_best'].items()} for pr in PROTOCOLS}))
 
 # %% ../nbs/30_pair_sources.ipynb #3dabc78a
 def _seed_row(s, students:dict, ceiling, xt, yt, weak_test) -> dict:
@@ -261,29 +265,74 @@ def _seed_row(s, students:dict, ceiling, xt, yt, weak_test) -> dict:
     acc = {n: accuracy(f(xt), yt) for n, f in students.items()}
     return dict(seed=s, ceiling=top, weak=weak, **{n: pgr(a, weak, top) for n, a in acc.items()}, accuracy=acc)
 
-def _protocol_rows(s, x, p, view, judge, y, xt, yt, weak_test, recipe=None, val_frac:float=SCHEDULE['val_frac']) -> dict:
-    "One seed's rows under both protocols: `fixed` (`recipe` for every student; the pair diagnostics) and `selected` (each student's configuration of `GRID` chosen on held-out weak labels of the pool; its fit on the rest reported)."
-    one_hot = lambda t: F.one_hot(t, weak_test.shape[1]).float()
-    students, pairs = _students(x, p, view, judge, s, [recipe])
-    fixed = _seed_row(s, {n: f[0] for n, f in students.items()}, pair_student(x, one_hot(y), recipe, seed=s), xt, yt, weak_test)
-    rows, val = weak_split(len(x), val_frac, s)
-    grid = [{**(recipe or {}), **c} for c in GRID]   # the recipe's schedule, each configuration's lr and weight decay
-    students, _ = _students(x[rows], p[rows], view[rows], judge, s, grid, reference=dict(recipe or {}))   # misfit: the fixed recipe's `weak_soft`
-    chosen = {n: weak_selected(f, x[val], p[val]) for n, f in students.items()}
-    ceilings = pair_students(x[rows], one_hot(y[rows]), seed=s, recipes=grid)
-    top = weak_selected(ceilings, x[val], y[val])   # the ceiling only: selected on its own held-out ground truth
-    selected = _seed_row(s, {n: students[n][c] for n, c in chosen.items()}, ceilings[top], xt, yt, weak_test)
-    return dict(fixed=fixed | dict(pairs=_pair_scores(pairs, y)), selected=selected | dict(chosen={n: GRID[c] for n, c in chosen.items()}, ceiling_chosen=GRID[top]))
+_one_hot = lambda y, k: F.one_hot(y, k).float()
 
+def _selected_row(s, x, p, view, judge, y, xt, yt, weak_test, schedule:dict, val_frac:float) -> dict:
+    "One seed under weak-label selection: each student's configuration of `GRID` (with `schedule`) chosen on held-out weak labels of the pool, its fit on the rest reported; and `weak_soft`'s held-out score per configuration (lower is better), from which the fixed recipe is chosen."
+    rows, val = weak_split(len(x), val_frac, s)
+    grid = [{**schedule, **c} for c in GRID]
+    pick = lambda fs: fs[weak_selected(fs, x[val], p[val])]
+    students, _ = _students(x[rows], p[rows], view[rows], judge, s, grid, first=pick)   # misfit: the weak-selected `weak_soft`
+    chosen = {n: weak_selected(f, x[val], p[val]) for n, f in students.items()}
+    ceilings = pair_students(x[rows], _one_hot(y[rows], p.shape[1]), seed=s, recipes=grid)
+    top = weak_selected(ceilings, x[val], y[val])   # the ceiling only: selected on its own held-out ground truth
+    scores = score_probs(torch.stack([f(x[val]) for f in students['weak_soft']]), p[val]).tolist()
+    return _seed_row(s, {n: students[n][c] for n, c in chosen.items()}, ceilings[top], xt, yt, weak_test) | dict(
+        chosen={n: GRID[c] for n, c in chosen.items()}, ceiling_chosen=GRID[top], weak_soft_scores=scores)
+
+def _fixed_row(s, x, p, view, judge, y, xt, yt, weak_test, recipe:dict) -> dict:
+    "One seed under the fixed recipe: `recipe` for every student, the ceiling included; with the pair diagnostics."
+    students, pairs = _students(x, p, view, judge, s, [recipe])
+    ceiling = pair_student(x, _one_hot(y, p.shape[1]), recipe, seed=s)
+    return _seed_row(s, {n: f[0] for n, f in students.items()}, ceiling, xt, yt, weak_test) | dict(pairs=_pair_scores(pairs, y))
+
+# %% ../nbs/30_pair_sources.ipynb #a0000001
+def fixed_recipe(selected:list, # every seed's `_selected_row`
+                 schedule:dict, # the epochs and batch size every student shares
+                 preset:dict=RECIPE, # the recipe's preset knobs (the main job's: `methods.RECIPE`)
+                ) -> dict:
+    "A setting's fixed recipe, by the main job's rule (`protocol.choose_recipe`): `preset` plus the weight decay whose `weak_soft` scores best on held-out weak labels, averaged over the seeds."
+    baseline = replace(METHODS[RECIPE_BASELINE], grid=SEARCH)   # the baseline on the shared axes: these students have no other knob
+    records = [dict(config=c, score=-sc) for r in selected for c, sc in zip(GRID, r['weak_soft_scores'])]   # choose_recipe's scores: higher is better
+    return {**schedule, **choose_recipe(baseline, records, preset)}
+
+# %% ../nbs/30_pair_sources.ipynb #a0000003
+def _cached_row(kind:str, # 'pairs-selected' or 'pairs-fixed'
+                parts:dict, # JSON-able description of the seed's inputs and settings
+                compute, # `compute() -> dict`: the row
+                cache_dir=None, # folder of the cache (None: no cache)
+               ) -> dict:
+    "`compute()`'s row through the cache (`dpo.cached`: keyed by `parts`, the package's code and torch; verified, atomic); an entry without every student's PGR is recomputed."
+    if cache_dir is None: return compute()
+    parts = dict(parts, code=code_digest(tuple(import_closure('pair_sources'))), torch=torch.__version__)
+    usable = lambda d: isinstance(d.get('row'), dict) and all(isinstance(d['row'].get(n), (int, float)) for n in (*POINTWISE_SOURCES, *CONTROLS, *CONTROLS.values()))
+    d, hit = cached(kind, parts, lambda: dict(row=compute()), cache_dir)
+    if hit and not usable(d): d, _ = cached(kind, parts, lambda: dict(row=compute()), cache_dir, use_cache=False)
+    return d['row']
+
+def _protocol_rows(seeds, # the seeds
+                   inputs, # `inputs(seed) -> (args, parts)`: the seed's `(x, p, view, judge, y, xt, yt, weak_test)` and their description
+                   schedule:dict, val_frac:float, cache_dir=None, progress:bool=False, desc:str='seeds',
+                   preset:dict=RECIPE, # the fixed recipe's preset knobs (`fixed_recipe`)
+                  ) -> dict:
+    "Every seed under weak-label selection, the setting's `fixed_recipe` from their weak-label scores, every seed under it; paired verdicts."
+    data = {s: inputs(s) for s in tqdm(seeds, desc=f'{desc}: inputs', disable=not progress)}
+    selected = {s: _cached_row('pairs-selected', dict(parts, schedule=schedule, val_frac=val_frac),
+                               lambda: _selected_row(s, *args, schedule, val_frac), cache_dir)
+                for s, (args, parts) in tqdm(data.items(), desc=f'{desc}: weak-label selection', disable=not progress)}
+    recipe = fixed_recipe(list(selected.values()), schedule, preset)
+    fixed = {s: _cached_row('pairs-fixed', dict(parts, recipe=recipe), lambda: _fixed_row(s, *args, recipe), cache_dir)
+             for s, (args, parts) in tqdm(data.items(), desc=f'{desc}: fixed recipe', disable=not progress)}
+    return _protocol_verdicts([dict(selected=selected[s], fixed=fixed[s]) for s in seeds]) | dict(recipe=recipe)
 
 # %% ../nbs/30_pair_sources.ipynb #3c396f07
 def pair_source_experiment(seeds:tuple=tuple(range(10)), n_train:int=4000, n_test:int=2000, n_weak_gt:int=600,
                            scramble:bool=False, # permute the pool's ground truth first (the scrambling test)
-                           progress:bool=False, # a progress bar over seeds
+                           progress:bool=False, # progress bars over seeds
+                           cache_dir=None, # folder of the per-seed cache (None: no cache)
                           ) -> dict:
-    "Per seed and protocol: PGR of the pointwise students and of each pair source (and its p_w-only twin), pair accuracies; paired verdicts."
-    rows = []
-    for s in tqdm(seeds, desc='synthetic seeds', disable=not progress):
+    "Per seed and protocol: PGR of the pointwise students and of each pair source (and its p_w-only twin), pair accuracies; paired verdicts; the fixed recipe."
+    def inputs(s):
         task = make_synthetic(n_train=n_train, n_test=n_test, n_weak_gt=n_weak_gt, seed=s)
         x, y, xt, yt = task.train.x, task.train.y, task.test.x, task.test.y
         if scramble: y = y[torch.randperm(len(y), generator=torch.Generator().manual_seed(s + 1))]
@@ -291,12 +340,12 @@ def pair_source_experiment(seeds:tuple=tuple(range(10)), n_train:int=4000, n_tes
         p, view = tr[0], weak_view(task, SUPERVISOR, torch.Generator().manual_seed(10_000 * (s + 1)))   # the supervisor's own view
         gt = torch.arange(n_train + n_test, len(task.labels))
         judge = fit_judge(view[gt], task.labels[gt], seed=s)
-        rows.append(_protocol_rows(s, x, p, view[:n_train], judge, y, xt, yt, te[0]))
-    return _protocol_verdicts(rows)
-
+        parts = dict(data='synthetic', n_train=n_train, n_test=n_test, n_weak_gt=n_weak_gt, scramble=scramble, seed=s)
+        return (x, p, view[:n_train], judge, y, xt, yt, te[0]), parts
+    return _protocol_rows(seeds, inputs, {}, SCHEDULE['val_frac'], cache_dir, progress, 'synthetic', preset=dict(lr=STUDENT_RECIPE['lr']))   # the task's own learning rate
 
 # %% ../nbs/30_pair_sources.ipynb #0482bf5f
-DEFAULT_RECIPE = dict(lr=RECIPE['lr'], weight_decay=.1, epochs=SCHEDULE['epochs'], batch_size=SCHEDULE['batch_size'])   # the main job's fixed recipe
+DEFAULT_SCHEDULE = dict(epochs=SCHEDULE['epochs'], batch_size=SCHEDULE['batch_size'])   # the main job's schedule: every student's, both protocols
 
 def weak_rows(sup:Superset, seed:int) -> Tensor:
     "The rows of `sup` that seed `seed`'s weak supervisor is fitted on (the head of the permutation a draw makes), sorted."
@@ -305,21 +354,21 @@ def weak_rows(sup:Superset, seed:int) -> Tensor:
 
 # %% ../nbs/30_pair_sources.ipynb #c79136ea
 def default_pair_sources(cfg:ExperimentConfig|None=None, # the experiment (default: the offline default, its five seeds)
-                         recipe:dict=DEFAULT_RECIPE, # the fixed recipe (and the schedule of the selection grid)
+                         schedule:dict=DEFAULT_SCHEDULE, # the epochs and batch size of every student
                          progress:bool=False, # progress bars (feature extraction, seeds)
+                         cache_dir=None, # folder of the per-seed cache (None: no cache)
                         ) -> dict:
-    "The pair sources of `pair_source_experiment` on a real setting's draws, under both protocols: PGR per seed, pair diagnostics, paired verdicts."
+    "The pair sources of `pair_source_experiment` on a real setting's draws, under both protocols: PGR per seed, pair diagnostics, paired verdicts, the fixed recipe."
     cfg = cfg or ExperimentConfig()
-    sup, rows = superset_for(cfg, progress), []
-    for s in tqdm(range(cfg.seed, cfg.seed + cfg.n_seeds), desc=f'{cfg.data} seeds', disable=not progress):
+    sup = superset_for(cfg, progress)
+    def inputs(s):
         d, wt = sup.draw(s), weak_rows(sup, s)
         if fingerprint(wt) != d.info.get('weak_fit_indices'):
             raise RuntimeError(f"seed {s}: the weak supervisor's rows could not be recovered from the draw")
-        judge = fit_judge(sup.weak_in_train[wt], sup.y_train[wt], seed=s)
-        rows.append(_protocol_rows(s, d.x_train, d.weak_train, d.weak_inputs, judge, d.y_train, d.x_test, d.y_test, d.weak_test,
-                                   recipe, cfg.val_frac))
-    return _protocol_verdicts(rows)
-
+        view, labels = sup.weak_in_train[wt], sup.y_train[wt]
+        parts = dict(data=d.identity, inputs=fingerprint(d.weak_inputs, d.y_train, view, labels), seed=s)
+        return (d.x_train, d.weak_train, d.weak_inputs, fit_judge(view, labels, seed=s), d.y_train, d.x_test, d.y_test, d.weak_test), parts
+    return _protocol_rows(range(cfg.seed, cfg.seed + cfg.n_seeds), inputs, schedule, cfg.val_frac, cache_dir, progress, cfg.data)
 
 # %% ../nbs/30_pair_sources.ipynb #b6224754
 def setting_config(name:str, # `fmnist` (the offline default) or a real setting of `suite.SUITE`
@@ -331,7 +380,7 @@ def setting_config(name:str, # `fmnist` (the offline default) or a real setting 
 
 
 # %% ../nbs/30_pair_sources.ipynb #95d60a2f
-PAIRS_FORMAT = 'w2s_prefs.pair_sources/3'   # the results document's format; bump it when its keys change
+PAIRS_FORMAT = 'w2s_prefs.pair_sources/4'   # the results document's format; bump it when its keys change
 SETTINGS = dict(synthetic='the synthetic task', fmnist='the offline default (Fashion-MNIST)',
                 rotten_tomatoes='text: Rotten Tomatoes (mean-GloVe weak supervisor, MiniLM student)',
                 rotten_tomatoes_60='text: Rotten Tomatoes, the weak supervisor fitted on 60 reviews')
@@ -346,6 +395,8 @@ def pairs_document(results:dict, # `{setting: the dict of pair_source_experiment
     return dict(format=PAIRS_FORMAT, settings=results, seconds=seconds, created=time.strftime('%Y-%m-%dT%H:%M:%S'), numerics=cpu_numerics())
 
 # %% ../nbs/30_pair_sources.ipynb #3e333b6e
+RECIPE_KNOBS = ('lr', 'weight_decay')   # what a setting's fixed recipe must say
+
 def _stat_problem(st) -> str|None:
     if not isinstance(st, dict) or not all(isinstance(st.get(k), (int, float)) for k in ('mean', 'lo', 'hi')): return 'a malformed paired statistic'
     return None
@@ -374,6 +425,8 @@ def pairs_problem(doc) -> str|None:
     if not isinstance(S, dict) or not S or set(S) - set(SETTINGS): return f"its settings are not among {', '.join(SETTINGS)}"
     for name, r in S.items():
         if not isinstance(r, dict) or not isinstance(r.get('flips'), list): return f'setting {name}: not a result of both protocols'
+        if not isinstance(r.get('recipe'), dict) or not all(isinstance(r['recipe'].get(k), (int, float)) for k in RECIPE_KNOBS):
+            return f"setting {name}: its fixed recipe lacks {' or '.join(RECIPE_KNOBS)}"
         for pr in PROTOCOLS:
             if why := _protocol_problem(r.get(pr), diagnostics=pr == 'fixed'): return f'setting {name}, {PROTOCOLS[pr]}: {why}'
     return None
@@ -392,7 +445,8 @@ def setting_markdown(name:str, r:dict) -> list[str]:
     "One setting's table (mean PGR and paired differences under both protocols, pair accuracy or AUC) and its verdict sentences."
     n_seeds, bests = len(r['fixed']['runs']), ', '.join(f"`{r[pr]['best_pointwise']}` under {PROTOCOLS[pr]}" for pr in PROTOCOLS)
     cols = [f'{what}, {PROTOCOLS[pr]}' for what in ('PGR', '- best pointwise', '- twin') for pr in PROTOCOLS]
-    lines = [f"**{SETTINGS[name]}** ({n_seeds} seeds; better pointwise student: {bests})", '',
+    fixed = ', '.join(f'{k} {r["recipe"][k]:g}' for k in RECIPE_KNOBS)
+    lines = [f"**{SETTINGS[name]}** ({n_seeds} seeds; better pointwise student: {bests}; fixed recipe: {fixed}, chosen for `{RECIPE_BASELINE}` on weak labels)", '',
              f"| student | its pairs | {' | '.join(cols)} | pair accuracy (AUC for same-class) |", '|---|---|' + '---|' * (len(cols) + 1)]
     cell = lambda st: _ci(st, True) if st else ''
     for n, what in SOURCES.items():
@@ -435,7 +489,7 @@ def pooled_markdown(doc:dict) -> list[str]:
         best = [f"`{n}` {c['verdict']} the best pointwise student ({_ci(c['pooled'], True)})" for n, c in P[pr]['vs_best'].items()]
         twin = [f"`{n}` {c['verdict']} its twin ({_ci(c['pooled'], True)})" for n, c in P[pr]['vs_twin'].items()]
         lines.append(f"- Pooled, {PROTOCOLS[pr]}: {'; '.join(best + twin)}.")
-    flips = [n for n in CONTROLS if len({P[pr]['vs_best'][n]['verdict'] for pr in PROTOCOLS}) > 1]
+    flips = _flips({pr: {n: c['verdict'] for n, c in P[pr]['vs_best'].items()} for pr in PROTOCOLS})
     return lines + [f"- Pooled verdicts against the best pointwise student that flip between the protocols: {', '.join(f'`{n}`' for n in flips) or 'none'}.", '']
 
 def pairs_markdown(doc:dict) -> str:
@@ -448,13 +502,15 @@ def pairs_markdown(doc:dict) -> str:
 def pairs_parser() -> argparse.ArgumentParser:
     "The options of `w2s-prefs-pairs`."
     p = argparse.ArgumentParser(prog='w2s-prefs-pairs', description='Preference sources that are not the weak labels, against their twins '
-                                'and the pointwise students, on the synthetic task, the offline default and two text settings.',
+                                f"and the pointwise students, on {', '.join(SETTINGS)}; every seed's rows are cached.",
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument('--out', default='runs/pairs', help='results folder (results.json)')
     p.add_argument('--settings', nargs='+', default=list(SETTINGS), help=f"which settings: {', '.join(SETTINGS)}")
     p.add_argument('--seeds', type=int, default=10, help='seeds of the synthetic task (the default: its five disjoint draws)')
     p.add_argument('--download', action='store_true', help='fetch the data sets that are not on disk')
     p.add_argument('--data-path', default=None, help='data root (default $W2S_PREFS_DATA or ~/.cache/w2s_prefs/data)')
+    p.add_argument('--cache-dir', default=None, help="the per-seed cache (default $W2S_PREFS_CACHE or ~/.cache/w2s_prefs)")
+    p.add_argument('--no-cache', action='store_true', help='train every seed again (and cache nothing)')
     p.add_argument('--quiet', action='store_true', help='no progress bars')
     return p
 
@@ -465,9 +521,10 @@ def main(argv:list|None=None):
         if unknown := [s for s in a.settings if s not in SETTINGS]: raise ValueError(f"unknown setting(s) {', '.join(unknown)}; known: {', '.join(SETTINGS)}")
         if a.seeds < 2: raise ValueError(f'--seeds must be at least 2 for intervals, got {a.seeds}')
         out, t0, results = check_writable(a.out), time.time(), {}
+        cache = None if a.no_cache else Path(a.cache_dir).expanduser() if a.cache_dir else default_cache_dir()
         for name in (n for n in SETTINGS if n in a.settings):   # in SETTINGS' order, whatever the order given
-            if name == 'synthetic': results[name] = pair_source_experiment(tuple(range(a.seeds)), progress=not a.quiet)
-            else: results[name] = default_pair_sources(setting_config(name, a.download, a.data_path), progress=not a.quiet)
+            if name == 'synthetic': results[name] = pair_source_experiment(tuple(range(a.seeds)), progress=not a.quiet, cache_dir=cache)
+            else: results[name] = default_pair_sources(setting_config(name, a.download, a.data_path), progress=not a.quiet, cache_dir=cache)
         doc = pairs_document(results, time.time() - t0)
         path = save_results(doc, out)
         print(pairs_markdown(doc)); print(f"results: {path} ({doc['seconds']:.0f} s)")
