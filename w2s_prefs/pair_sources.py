@@ -33,7 +33,7 @@ from .dpo import read_results, save_results, console, cached   # the results-fil
 from .runs import code_digest, import_closure
 from .storage import default_cache_dir
 from .report import verdict, _ci
-from .suite import select_settings, pool   # the suite's text settings, and its random-effects pool and sign test
+from .suite import SUITE, select_settings, pool   # the suite's settings, and its random-effects pool and sign test
 from scipy.stats import mannwhitneyu   # the AUC of the same-class judgements, ties handled
 
 SUPERVISOR = dict(weak_dim=8, noise=1.)   # the weak supervisor (and the judge's view): the first one `supervisors` draws
@@ -381,9 +381,7 @@ def setting_config(name:str, # `fmnist` (the offline default) or a real setting 
 
 # %% ../nbs/30_pair_sources.ipynb #95d60a2f
 PAIRS_FORMAT = 'w2s_prefs.pair_sources/4'   # the results document's format; bump it when its keys change
-SETTINGS = dict(synthetic='the synthetic task', fmnist='the offline default (Fashion-MNIST)',
-                rotten_tomatoes='text: Rotten Tomatoes (mean-GloVe weak supervisor, MiniLM student)',
-                rotten_tomatoes_60='text: Rotten Tomatoes, the weak supervisor fitted on 60 reviews')
+SETTINGS = {'synthetic': 'the synthetic task', **{s['name']: s['why'] for s in SUITE if s['name'] != 'synthetic'}}   # every setting of the suite, in its order
 SOURCES = dict(weak_soft='none: cross-entropy to p_w', spread_soft='none: label spreading of p_w over the strong kNN graph',
                weak_pairs='random pairs ordered by p_w (twin of `boundary`, `misfit`)', boundary="strong-space neighbours across p_w's boundary",
                misfit="p_w's pairs, those `weak_soft` orders the other way not counted", label_similar='same class from p_w: p_i · p_j (twin of `judge`)',
