@@ -25,7 +25,7 @@ from .metrics import mean_ci, accuracy, pgr, pairwise_accuracy
 from .storage import fingerprint
 from .superset import Superset
 from .methods import METHODS, RECIPE, RECIPE_BASELINE, SEARCH
-from .config import ExperimentConfig, SCHEDULE
+from .config import ExperimentConfig, SCHEDULE, from_dict
 from .experiment import superset_for
 from .storage import check_writable, cpu_numerics
 from .cli import normalise_argv
@@ -376,7 +376,7 @@ def setting_config(name:str, # `fmnist` (the offline default) or a real setting 
     "The experiment of a real setting: the offline default for `fmnist`, otherwise the suite's setting as the suite runs it."
     if name == 'fmnist': return ExperimentConfig(download=download, data_path=data_path)
     s = select_settings([name])[0]
-    return ExperimentConfig(**{k: v for k, v in s.items() if k not in ('name', 'why', 'download')}, download=download, data_path=data_path)
+    return from_dict({k: v for k, v in s.items() if k not in ('name', 'why')} | dict(download=download, data_path=data_path))   # entry options too (`weak_k`)
 
 
 # %% ../nbs/30_pair_sources.ipynb #95d60a2f

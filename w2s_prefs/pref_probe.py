@@ -11,8 +11,9 @@ from torch import Tensor
 from .probes import Heads, Knob, AUX_KNOBS, SMOOTH, register_loss, aux_alpha, soft_cross_entropy, smoothed
 
 # %% auto #0
-__all__ = ['PARTNERS', 'FLAG', 'WITHIN', 'partner_index', 'pair_diffs', 'class_diffs', 'soft_bt_target', 'bt_hard_loss',
-           'bt_soft_loss', 'within_loss', 'prefs_within_loss', 'self_harden_loss', 'confdiff_loss', 'calibrate']
+__all__ = ['PARTNERS', 'FLAG', 'WITHIN', 'CALIBRATION_RIDGE', 'partner_index', 'pair_diffs', 'class_diffs', 'soft_bt_target',
+           'bt_hard_loss', 'bt_soft_loss', 'within_loss', 'prefs_within_loss', 'self_harden_loss', 'confdiff_loss',
+           'calibrate']
 
 # %% ../nbs/08_pref_probe.ipynb #8c74d94b
 PARTNERS = 16
@@ -124,15 +125,17 @@ def confdiff_loss(logits, targets, knobs, frac):
     return 0.5 * torch.where(fix, parts.clamp_min(0), parts).sum(0).mean(-1)
 
 # %% ../nbs/08_pref_probe.ipynb #ef83b06b
-def _fit_scale_offset(z, t, method, iters):
-    "Per-class scale `a` and offset `b` of one head: `softmax(a * z + b)` fitted to `t` by L-BFGS."
+CALIBRATION_RIDGE = 1e-4   # on the log-scales and offsets: keeps their optimum finite
+
+def _fit_scale_offset(z, t, method, iters, ridge:float=CALIBRATION_RIDGE):
+    "Per-class scale `a` and offset `b` of one head: `softmax(a * z + b)` fitted to `t` by L-BFGS, with a small ridge on `log a` and `b`."
     a = torch.zeros(z.shape[1], device=z.device, requires_grad=method == 'affine')
     b = torch.zeros(z.shape[1], device=z.device, requires_grad=True)
     opt = torch.optim.LBFGS([a, b] if method == 'affine' else [b], lr=1, max_iter=iters, line_search_fn='strong_wolfe',
                             tolerance_grad=1e-10, tolerance_change=1e-14)
     def closure():
         opt.zero_grad()
-        l = soft_cross_entropy(z * a.exp() + b, t)
+        l = soft_cross_entropy(z * a.exp() + b, t) + ridge * (a.square().sum() + b.square().sum())
         l.backward(); return l
     with torch.enable_grad(): opt.step(closure)
     return a.detach().exp(), b.detach()
