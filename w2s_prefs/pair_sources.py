@@ -18,10 +18,11 @@ from torch import Tensor
 from .synthetic import make_synthetic
 from .prefs import Prefs, pair_margins
 from .cleaning import knn_graph, label_spreading
-from .supervisors import weak_view, STUDENT_RECIPE, supervisors
-from .probes import per_head_ce, param_grid, weak_split, score_probs
+from .supervisors import weak_view, STUDENT_RECIPE, supervisors, dawid_skene, csl_assign, vote_accuracy, SETTINGS as SUPERVISOR_SETTINGS
+from .probes import per_head_ce, param_grid, weak_split, score_probs, train_probe
 from .protocol import best_config, choose_recipe
-from .metrics import mean_ci, accuracy, pgr, pairwise_accuracy
+from .metrics import mean_ci, accuracy, pgr, pairwise_accuracy, agreement
+from .regime import copy_rate
 from .storage import fingerprint
 from .superset import Superset
 from .methods import METHODS, RECIPE, RECIPE_BASELINE, SEARCH
@@ -37,15 +38,16 @@ from .suite import SUITE, select_settings, pool   # the suite's settings, and it
 from scipy.stats import mannwhitneyu   # the AUC of the same-class judgements, ties handled
 
 SUPERVISOR = dict(weak_dim=8, noise=1.)   # the weak supervisor (and the judge's view): the first one `supervisors` draws
+SUPERVISORS = SUPERVISOR_SETTINGS['views']   # the synthetic task's several supervisors: the weak supervisor first, then two other views
 
 # %% auto #0
-__all__ = ['SUPERVISOR', 'PAIRS_PER_EXAMPLE', 'POINTWISE_SOURCES', 'CONTROLS', 'GRID', 'PROTOCOLS', 'DEFAULT_SCHEDULE',
-           'PAIRS_FORMAT', 'SETTINGS', 'SOURCES', 'RECIPE_KNOBS', 'PAIRED', 'random_pairs', 'weak_pairs',
-           'boundary_pairs', 'misfit_weighted', 'Judge', 'fit_judge', 'Similar', 'judge_pairs', 'label_similar',
-           'pair_students', 'pair_student', 'similar_auc', 'weak_selected', 'fixed_recipe', 'pair_source_experiment',
-           'weak_rows', 'default_pair_sources', 'setting_config', 'pairs_document', 'pairs_problem',
-           'load_pairs_results', 'setting_markdown', 'pooled_sources', 'pooled_markdown', 'pairs_markdown',
-           'pairs_parser', 'main']
+__all__ = ['SUPERVISOR', 'SUPERVISORS', 'PAIRS_PER_EXAMPLE', 'POINTWISE_SOURCES', 'CONTROLS', 'GRID', 'MULTI', 'PROTOCOLS',
+           'ROW_KEYS', 'DEFAULT_SCHEDULE', 'PAIRS_FORMAT', 'SETTINGS', 'SOURCES', 'RECIPE_KNOBS', 'PAIRED',
+           'random_pairs', 'weak_pairs', 'boundary_pairs', 'misfit_weighted', 'Judge', 'fit_judge', 'Similar',
+           'judge_pairs', 'label_similar', 'view_supervisors', 'vote_prefs', 'pair_students', 'pair_student',
+           'similar_auc', 'weak_selected', 'fixed_recipe', 'pair_source_experiment', 'weak_rows',
+           'default_pair_sources', 'setting_config', 'pairs_document', 'pairs_problem', 'load_pairs_results',
+           'setting_markdown', 'pooled_sources', 'pooled_markdown', 'pairs_markdown', 'pairs_parser', 'main']
 
 # %% ../nbs/30_pair_sources.ipynb #5ad676a1
 def random_pairs(n:int, n_pairs:int, g:torch.Generator) -> tuple[Tensor, Tensor]:
@@ -135,6 +137,39 @@ def label_similar(p:Tensor, n_pairs:int, seed:int=0) -> Similar:
     i, j = random_pairs(len(p), n_pairs, torch.Generator().manual_seed(seed))
     return Similar(i, j, (p[i] * p[j]).sum(1))
 
+# %% ../nbs/30_pair_sources.ipynb #b5819c23
+def view_supervisors(view:Tensor, # (m, f) the weak supervisor's inputs on its labelled rows
+                     labels:Tensor, # (m,) their ground truth
+                     pool_view:Tensor, # (n, f) its inputs on the pool
+                     k:int, # classes
+                     fit:dict, # `probes.train_probe` options: the weak supervisor's own recipe
+                     seed:int=0,
+                     halves:int=2, # supervisors: one per disjoint random slice of the features
+                    ) -> Tensor:
+    "(halves, n, k) soft labels on the pool of probes on disjoint random slices of the view's features, each fitted on the labelled rows."
+    dims = torch.randperm(view.shape[1], generator=torch.Generator().manual_seed(seed)).chunk(halves)
+    probes = [train_probe(view[:, d], labels, n_classes=k, seed=seed + m + 1, **fit)[0] for m, d in enumerate(dims)]
+    return torch.stack([f.predict_proba(pool_view[:, d]) for f, d in zip(probes, dims)])
+
+# %% ../nbs/30_pair_sources.ipynb #23e1aa8e
+def vote_prefs(P:Tensor, # (M, n, k) every supervisor's soft labels (0 where a specialist does not predict a class)
+               n_pairs:int, seed:int=0,
+               iters:int=50, # EM steps
+              ) -> tuple[Prefs, Tensor]:
+    "(Prefs, reliabilities η (M,)): every supervisor's vote on the pairs and classes of `weak_pairs(·, n_pairs, seed)`, aggregated by Crowd-BT's annotator model fitted by EM without ground truth."
+    g = torch.Generator().manual_seed(seed)
+    i, j = random_pairs(P.shape[1], n_pairs, g)
+    c = torch.randint(P.shape[2], (n_pairs,), generator=g)        # the same draws as `weak_pairs`
+    votes = torch.sign(P[:, i, c] - P[:, j, c])                    # (M, n_pairs): +1 for i, -1 for j, 0 no vote
+    cast, eta = votes != 0, torch.full((len(P),), .8)             # start: every supervisor better than chance
+    posterior = lambda eta: torch.sigmoid((votes * torch.logit(eta)[:, None]).sum(0))   # P(i above j | votes)
+    for _ in range(iters):
+        q = posterior(eta)
+        eta = ((torch.where(votes > 0, q, 1 - q) * cast).sum(1) / cast.sum(1).clamp_min(1)).clamp(.01, .99)
+    q = posterior(eta)
+    up = q >= .5
+    return Prefs(torch.where(up, i, j), torch.where(up, j, i), c, (2 * q - 1).abs()), eta
+
 # %% ../nbs/30_pair_sources.ipynb #2844d031
 PAIRS_PER_EXAMPLE = 16   # pairs drawn per example of each batch (as many as the in-batch preference losses use)
 
@@ -203,10 +238,10 @@ def similar_auc(sim:Similar, y:Tensor) -> float:
     return mannwhitneyu(sim.target[same].numpy(), sim.target[~same].numpy()).statistic / (same.sum().item() * (~same).sum().item())
 
 # %% ../nbs/30_pair_sources.ipynb #0b082502
-POINTWISE_SOURCES = ('weak_soft', 'spread_soft')   # students of the weak labels alone (spreading: with the strong geometry)
-CONTROLS = dict(weak_pairs='weak_pairs', boundary='weak_pairs', misfit='weak_pairs', judge='label_similar')   # each source's p_w-only twin
+POINTWISE_SOURCES = ('weak_soft', 'spread_soft', 'mean_soft', 'dawid_skene', 'csl_assign')   # students of labels alone: p_w, p_w spread over the strong graph, the supervisors' labels aggregated
+CONTROLS = dict(weak_pairs='weak_pairs', boundary='weak_pairs', misfit='weak_pairs', judge='label_similar',
+                mean_pairs='mean_pairs', crowd_pairs='mean_pairs')   # each source's twin, whose pairs come from pointwise labels alone
 GRID = param_grid(**SEARCH)   # weak-label selection: every student, the ceiling included, searches the protocol's lr x weight decay grid
-
 
 # %% ../nbs/30_pair_sources.ipynb #5528a50a
 def weak_selected(students:list, # one `predict_proba` per configuration
@@ -218,17 +253,23 @@ def weak_selected(students:list, # one `predict_proba` per configuration
 
 
 # %% ../nbs/30_pair_sources.ipynb #9b34b04c
-def _students(x, p, view, judge, s, recipes, first=None) -> tuple[dict, dict]:
-    "Every student of one seed, `{name: [predict_proba per recipe]}`, all from `pair_students`; and their pairs. The misfit weights come from `first(weak_soft students)` (default: `recipes[0]`'s)."
+MULTI = ('mean_soft', 'dawid_skene', 'csl_assign', 'mean_pairs', 'crowd_pairs')   # students of several supervisors: selected on their mean soft labels
+
+def _students(x, P, view, judge, s, recipes, first=lambda fs: fs[0]) -> tuple[dict, dict, dict]:
+    "Every student of one seed, `{name: [predict_proba per recipe]}`, all from `pair_students`; their pairs; the supervisors' reliabilities. `P[0]` is the weak supervisor; the misfit weights come from `first(weak_soft students)`."
+    p, mean = P[0], P.mean(0)
     fit = lambda t=p, **pairs: pair_students(x, t, seed=s, recipes=recipes, **pairs)
     n_pairs = len(x) * PAIRS_PER_EXAMPLE
     weak_soft = fit()
     pairs = dict(weak_pairs=weak_pairs(p, n_pairs, s), boundary=boundary_pairs(x, p))
-    pairs['misfit'] = misfit_weighted(pairs['weak_pairs'], (first or (lambda fs: fs[0]))(weak_soft)(x))   # a first student fitted to p_w: its misfit is kept
+    pairs['misfit'] = misfit_weighted(pairs['weak_pairs'], first(weak_soft)(x))   # a first student fitted to p_w: its misfit is kept
     out = dict(weak_soft=weak_soft, spread_soft=fit(label_spreading(x, p, alpha=.5)), **{n: fit(prefs=pr) for n, pr in pairs.items()})
     pairs.update(label_similar=label_similar(p, n_pairs, s), judge=judge_pairs(judge, view, n_pairs, s))
     out.update(label_similar=fit(similar=pairs['label_similar']), judge=fit(similar=pairs['judge']))
-    return out, pairs
+    (pairs['crowd_pairs'], eta), pairs['mean_pairs'] = vote_prefs(P, n_pairs, s), weak_pairs(mean, n_pairs, s)
+    out.update(mean_soft=fit(mean), dawid_skene=fit(dawid_skene(x, P)), csl_assign=fit(csl_assign(x, P, s)),
+               mean_pairs=fit(mean, prefs=pairs['mean_pairs']), crowd_pairs=fit(mean, prefs=pairs['crowd_pairs']))
+    return out, pairs, dict(reliabilities=eta.tolist())
 
 # %% ../nbs/30_pair_sources.ipynb #b8597c62
 def _pair_scores(pairs:dict, y:Tensor) -> dict:
@@ -243,7 +284,7 @@ def _verdicts(runs:list) -> dict:
     vs_best = {n: paired(n, best) for n in CONTROLS}
     vs_twin = {n: paired(n, t) for n, t in CONTROLS.items() if n != t}
     lines = [f"`{n}` {verdict(st)} `{best}` (paired PGR {_ci(st, True)})" for n, st in vs_best.items()]
-    lines += [f"`{n}` {verdict(st)} its p_w-only twin `{CONTROLS[n]}` (paired PGR {_ci(st, True)})" for n, st in vs_twin.items()]
+    lines += [f"`{n}` {verdict(st)} its pointwise twin `{CONTROLS[n]}` (paired PGR {_ci(st, True)})" for n, st in vs_twin.items()]
     return dict(runs=runs, best_pointwise=best, vs_best=vs_best, vs_twin=vs_twin, verdicts=lines)
 
 # %% ../nbs/30_pair_sources.ipynb #599b52ca
@@ -260,31 +301,38 @@ def _protocol_verdicts(rows:list) -> dict:
 
 # %% ../nbs/30_pair_sources.ipynb #3dabc78a
 def _seed_row(s, students:dict, ceiling, xt, yt, weak_test) -> dict:
-    "One seed's PGR and test accuracy of every student `{name: predict_proba}` against the ceiling's and the weak supervisor's."
-    top, weak = accuracy(ceiling(xt), yt), accuracy(weak_test, yt)
-    acc = {n: accuracy(f(xt), yt) for n, f in students.items()}
-    return dict(seed=s, ceiling=top, weak=weak, **{n: pgr(a, weak, top) for n, a in acc.items()}, accuracy=acc)
+    "One seed's PGR and test accuracy of every student `{name: predict_proba}` against the ceiling's and the weak supervisor's; its copy rate (`regime.copy_rate`) and misfit (its disagreement) to the weak supervisor."
+    top, weak, q = accuracy(ceiling(xt), yt), accuracy(weak_test, yt), {n: f(xt) for n, f in students.items()}
+    acc = {n: accuracy(qn, yt) for n, qn in q.items()}
+    return dict(seed=s, ceiling=top, weak=weak, **{n: pgr(a, weak, top) for n, a in acc.items()}, accuracy=acc,
+                copy_rate={n: copy_rate(qn, weak_test, yt) for n, qn in q.items()}, disagreement={n: 1 - agreement(qn, weak_test) for n, qn in q.items()})   # not `misfit`: a source's name
 
 _one_hot = lambda y, k: F.one_hot(y, k).float()
 
-def _selected_row(s, x, p, view, judge, y, xt, yt, weak_test, schedule:dict, val_frac:float) -> dict:
-    "One seed under weak-label selection: each student's configuration of `GRID` (with `schedule`) chosen on held-out weak labels of the pool, its fit on the rest reported; and `weak_soft`'s held-out score per configuration (lower is better), from which the fixed recipe is chosen."
+def _selected_row(s, x, P, view, judge, y, xt, yt, weak_test, schedule:dict, val_frac:float) -> dict:
+    "One seed under weak-label selection: each student's configuration of `GRID` (with `schedule`) chosen on held-out weak labels of the pool (`MULTI`: the supervisors' mean), its fit on the rest reported; and `weak_soft`'s held-out score per configuration (lower is better), from which the fixed recipe is chosen."
     rows, val = weak_split(len(x), val_frac, s)
-    grid = [{**schedule, **c} for c in GRID]
+    grid, p = [{**schedule, **c} for c in GRID], P[0]
     pick = lambda fs: fs[weak_selected(fs, x[val], p[val])]
-    students, _ = _students(x[rows], p[rows], view[rows], judge, s, grid, first=pick)   # misfit: the weak-selected `weak_soft`
-    chosen = {n: weak_selected(f, x[val], p[val]) for n, f in students.items()}
+    students, _, _ = _students(x[rows], P[:, rows], view[rows], judge, s, grid, first=pick)   # misfit: the weak-selected `weak_soft`
+    target = lambda n: P[:, val].mean(0) if n in MULTI else p[val]
+    scores = {n: score_probs(torch.stack([f(x[val]) for f in fs]), target(n)).tolist() for n, fs in students.items()}
+    chosen = {n: best_config(sc) for n, sc in scores.items()}
     ceilings = pair_students(x[rows], _one_hot(y[rows], p.shape[1]), seed=s, recipes=grid)
     top = weak_selected(ceilings, x[val], y[val])   # the ceiling only: selected on its own held-out ground truth
-    scores = score_probs(torch.stack([f(x[val]) for f in students['weak_soft']]), p[val]).tolist()
     return _seed_row(s, {n: students[n][c] for n, c in chosen.items()}, ceilings[top], xt, yt, weak_test) | dict(
-        chosen={n: GRID[c] for n, c in chosen.items()}, ceiling_chosen=GRID[top], weak_soft_scores=scores)
+        chosen={n: GRID[c] for n, c in chosen.items()}, ceiling_chosen=GRID[top], weak_soft_scores=scores['weak_soft'])
 
-def _fixed_row(s, x, p, view, judge, y, xt, yt, weak_test, recipe:dict) -> dict:
-    "One seed under the fixed recipe: `recipe` for every student, the ceiling included; with the pair diagnostics."
-    students, pairs = _students(x, p, view, judge, s, [recipe])
-    ceiling = pair_student(x, _one_hot(y, p.shape[1]), recipe, seed=s)
-    return _seed_row(s, {n: f[0] for n, f in students.items()}, ceiling, xt, yt, weak_test) | dict(pairs=_pair_scores(pairs, y))
+def _votes(P:Tensor, y:Tensor, s:int) -> dict:
+    "The supervisors' majority vote on random pairs against ground truth where they agree and where they disagree (`supervisors.vote_accuracy`; diagnostic only), undefined shares as None."
+    return {k: v if math.isfinite(v) else None for k, v in vote_accuracy(P, y, seed=s).items()}
+
+def _fixed_row(s, x, P, view, judge, y, xt, yt, weak_test, recipe:dict) -> dict:
+    "One seed under the fixed recipe: `recipe` for every student, the ceiling included; with the pair diagnostics and the supervisors' reliabilities and votes."
+    students, pairs, info = _students(x, P, view, judge, s, [recipe])
+    ceiling = pair_student(x, _one_hot(y, P.shape[2]), recipe, seed=s)
+    return _seed_row(s, {n: f[0] for n, f in students.items()}, ceiling, xt, yt, weak_test) | dict(
+        pairs=_pair_scores(pairs, y), votes=_votes(P, y, s), **info)
 
 # %% ../nbs/30_pair_sources.ipynb #a0000001
 def fixed_recipe(selected:list, # every seed's `_selected_row`
@@ -297,21 +345,24 @@ def fixed_recipe(selected:list, # every seed's `_selected_row`
     return {**schedule, **choose_recipe(baseline, records, preset)}
 
 # %% ../nbs/30_pair_sources.ipynb #a0000003
+ROW_KEYS = {'pairs-selected': ('weak_soft_scores', 'chosen'), 'pairs-fixed': ('pairs', 'votes', 'reliabilities')}
+
 def _cached_row(kind:str, # 'pairs-selected' or 'pairs-fixed'
                 parts:dict, # JSON-able description of the seed's inputs and settings
                 compute, # `compute() -> dict`: the row
                 cache_dir=None, # folder of the cache (None: no cache)
                ) -> dict:
-    "`compute()`'s row through the cache (`dpo.cached`: keyed by `parts`, the package's code and torch; verified, atomic); an entry without every student's PGR is recomputed."
+    "`compute()`'s row through the cache (`dpo.cached`: keyed by `parts`, the package's code and torch; verified, atomic); an entry without every student's PGR or its kind's `ROW_KEYS` is recomputed."
     if cache_dir is None: return compute()
     parts = dict(parts, code=code_digest(tuple(import_closure('pair_sources'))), torch=torch.__version__)
-    usable = lambda d: isinstance(d.get('row'), dict) and all(isinstance(d['row'].get(n), (int, float)) for n in (*POINTWISE_SOURCES, *CONTROLS, *CONTROLS.values()))
+    own = dict(ROW_KEYS).get(kind, ())   # what a row of this kind holds besides every student's PGR
+    usable = lambda d: isinstance(d.get('row'), dict) and all(isinstance(d['row'].get(n), (int, float)) for n in (*POINTWISE_SOURCES, *CONTROLS, *CONTROLS.values())) and all(k in d['row'] for k in own)
     d, hit = cached(kind, parts, lambda: dict(row=compute()), cache_dir)
     if hit and not usable(d): d, _ = cached(kind, parts, lambda: dict(row=compute()), cache_dir, use_cache=False)
     return d['row']
 
 def _protocol_rows(seeds, # the seeds
-                   inputs, # `inputs(seed) -> (args, parts)`: the seed's `(x, p, view, judge, y, xt, yt, weak_test)` and their description
+                   inputs, # `inputs(seed) -> (args, parts)`: the seed's `(x, P, view, judge, y, xt, yt, weak_test)` and their description
                    schedule:dict, val_frac:float, cache_dir=None, progress:bool=False, desc:str='seeds',
                    preset:dict=RECIPE, # the fixed recipe's preset knobs (`fixed_recipe`)
                   ) -> dict:
@@ -331,17 +382,17 @@ def pair_source_experiment(seeds:tuple=tuple(range(10)), n_train:int=4000, n_tes
                            progress:bool=False, # progress bars over seeds
                            cache_dir=None, # folder of the per-seed cache (None: no cache)
                           ) -> dict:
-    "Per seed and protocol: PGR of the pointwise students and of each pair source (and its p_w-only twin), pair accuracies; paired verdicts; the fixed recipe."
+    "Per seed and protocol: PGR of the pointwise students and of each pair source (and its twin), pair accuracies; paired verdicts; the fixed recipe."
     def inputs(s):
         task = make_synthetic(n_train=n_train, n_test=n_test, n_weak_gt=n_weak_gt, seed=s)
         x, y, xt, yt = task.train.x, task.train.y, task.test.x, task.test.y
         if scramble: y = y[torch.randperm(len(y), generator=torch.Generator().manual_seed(s + 1))]
-        tr, te = supervisors(task, [SUPERVISOR], s)
-        p, view = tr[0], weak_view(task, SUPERVISOR, torch.Generator().manual_seed(10_000 * (s + 1)))   # the supervisor's own view
+        tr, te = supervisors(task, SUPERVISORS, s)   # the weak supervisor first
+        view = weak_view(task, SUPERVISOR, torch.Generator().manual_seed(10_000 * (s + 1)))   # the weak supervisor's own view
         gt = torch.arange(n_train + n_test, len(task.labels))
         judge = fit_judge(view[gt], task.labels[gt], seed=s)
-        parts = dict(data='synthetic', n_train=n_train, n_test=n_test, n_weak_gt=n_weak_gt, scramble=scramble, seed=s)
-        return (x, p, view[:n_train], judge, y, xt, yt, te[0]), parts
+        parts = dict(data='synthetic', n_train=n_train, n_test=n_test, n_weak_gt=n_weak_gt, scramble=scramble, seed=s, supervisors=SUPERVISORS)
+        return (x, tr, view[:n_train], judge, y, xt, yt, te[0]), parts
     return _protocol_rows(seeds, inputs, {}, SCHEDULE['val_frac'], cache_dir, progress, 'synthetic', preset=dict(lr=STUDENT_RECIPE['lr']))   # the task's own learning rate
 
 # %% ../nbs/30_pair_sources.ipynb #0482bf5f
@@ -361,13 +412,15 @@ def default_pair_sources(cfg:ExperimentConfig|None=None, # the experiment (defau
     "The pair sources of `pair_source_experiment` on a real setting's draws, under both protocols: PGR per seed, pair diagnostics, paired verdicts, the fixed recipe."
     cfg = cfg or ExperimentConfig()
     sup = superset_for(cfg, progress)
+    if sup.weak_fit is None: raise ValueError(f'setting {cfg.data}/{cfg.weak}: the weak supervisor is fixed (no inputs to slice into other views)')
     def inputs(s):
         d, wt = sup.draw(s), weak_rows(sup, s)
         if fingerprint(wt) != d.info.get('weak_fit_indices'):
             raise RuntimeError(f"seed {s}: the weak supervisor's rows could not be recovered from the draw")
         view, labels = sup.weak_in_train[wt], sup.y_train[wt]
-        parts = dict(data=d.identity, inputs=fingerprint(d.weak_inputs, d.y_train, view, labels), seed=s)
-        return (d.x_train, d.weak_train, d.weak_inputs, fit_judge(view, labels, seed=s), d.y_train, d.x_test, d.y_test, d.weak_test), parts
+        P = torch.cat([d.weak_train[None], view_supervisors(view, labels, d.weak_inputs, sup.k, sup.weak_fit, s)])   # the weak supervisor first
+        parts = dict(data=d.identity, inputs=fingerprint(d.weak_inputs, d.y_train, view, labels), seed=s, supervisors=dict(halves=2, fit=sup.weak_fit))
+        return (d.x_train, P, d.weak_inputs, fit_judge(view, labels, seed=s), d.y_train, d.x_test, d.y_test, d.weak_test), parts
     return _protocol_rows(range(cfg.seed, cfg.seed + cfg.n_seeds), inputs, schedule, cfg.val_frac, cache_dir, progress, cfg.data)
 
 # %% ../nbs/30_pair_sources.ipynb #b6224754
@@ -380,12 +433,15 @@ def setting_config(name:str, # `fmnist` (the offline default) or a real setting 
 
 
 # %% ../nbs/30_pair_sources.ipynb #95d60a2f
-PAIRS_FORMAT = 'w2s_prefs.pair_sources/4'   # the results document's format; bump it when its keys change
+PAIRS_FORMAT = 'w2s_prefs.pair_sources/5'   # the results document's format; bump it when its keys change
 SETTINGS = {'synthetic': 'the synthetic task', **{s['name']: s['why'] for s in SUITE if s['name'] != 'synthetic'}}   # every setting of the suite, in its order
 SOURCES = dict(weak_soft='none: cross-entropy to p_w', spread_soft='none: label spreading of p_w over the strong kNN graph',
                weak_pairs='random pairs ordered by p_w (twin of `boundary`, `misfit`)', boundary="strong-space neighbours across p_w's boundary",
                misfit="p_w's pairs, those `weak_soft` orders the other way not counted", label_similar='same class from p_w: p_i · p_j (twin of `judge`)',
-               judge="a weak pairwise judge on the supervisor's view")
+               judge="a weak pairwise judge on the supervisor's view", mean_soft="none: the supervisors' mean soft labels",
+               dawid_skene="none: Dawid-Skene's posterior from the supervisors' votes", csl_assign="none: co-supervised learning's assignment to a supervisor",
+               mean_pairs="random pairs ordered by the supervisors' mean (twin of `crowd_pairs`)",
+               crowd_pairs='every supervisor\'s votes, weighted by reliabilities learned without ground truth')
 
 def pairs_document(results:dict, # `{setting: the dict of pair_source_experiment / default_pair_sources}`
                    seconds:float) -> dict:
@@ -409,6 +465,11 @@ def _protocol_problem(r, diagnostics:bool) -> str|None:
         if why := _stat_problem(st): return why
     for row in r['runs']:
         if not isinstance(row, dict) or not all(isinstance(row.get(n), (int, float)) for n in SOURCES): return 'a seed lacks the PGR of a student'
+        if not all(isinstance(row.get(k), dict) and all(isinstance(row[k].get(n), (int, float)) for n in SOURCES) for k in ('copy_rate', 'disagreement')):
+            return 'a seed lacks the copy rate or misfit of a student'
+        if diagnostics and not (isinstance(row.get('votes'), dict) and isinstance(row.get('reliabilities'), list)
+                                and all(isinstance(e, (int, float)) for e in row['reliabilities'])):
+            return "a seed lacks the supervisors' votes or reliabilities"
         scores = row.get('pairs')
         if diagnostics and (not isinstance(scores, dict) or set(scores) != set(CONTROLS) | {'label_similar'} or not all(
                 isinstance(a.get('pair_accuracy') if isinstance(a, dict) else a, (int, float)) for a in scores.values())):
@@ -433,11 +494,23 @@ def load_pairs_results(path:str|Path) -> dict:
     "The `w2s-prefs-pairs` results document at `path` (a file or its folder), checked: one clear error otherwise."
     return read_results(path, 'pair-source', 'w2s-prefs-pairs', pairs_problem)[1]
 
-
 # %% ../nbs/30_pair_sources.ipynb #edb09276
 def _pair_score(row:dict, name:str) -> float|None:
     a = row.get('pairs', {}).get(name)
     return a['pair_accuracy'] if isinstance(a, dict) else a
+
+def _mean(xs:list) -> float|None:
+    xs = [x for x in xs if x is not None]
+    return sum(xs) / len(xs) if xs else None
+
+def _supervisors_line(runs:list) -> str:
+    "The supervisors' reliabilities and the accuracy of their vote where they agree and disagree, averaged over the seeds."
+    eta = [_mean([r['reliabilities'][m] for r in runs]) for m in range(len(runs[0]['reliabilities']))]
+    v = {k: _mean([r['votes'][k] for r in runs]) for k in ('agree', 'disagree', 'share_disagree')}
+    f = lambda x: 'undefined' if x is None else f'{x:.3f}'
+    return (f"- The {len(eta)} supervisors (the weak supervisor first): reliabilities learned without ground truth {', '.join(map(f, eta))}; "
+            f"their majority vote on random pairs is right {f(v['agree'])} where they agree and {f(v['disagree'])} where they disagree "
+            f"({f(v['share_disagree'])} of the pairs; ground truth, diagnostic only).")
 
 def setting_markdown(name:str, r:dict) -> list[str]:
     "One setting's table (mean PGR and paired differences under both protocols, pair accuracy or AUC) and its verdict sentences."
@@ -445,21 +518,21 @@ def setting_markdown(name:str, r:dict) -> list[str]:
     cols = [f'{what}, {PROTOCOLS[pr]}' for what in ('PGR', '- best pointwise', '- twin') for pr in PROTOCOLS]
     fixed = ', '.join(f'{k} {r["recipe"][k]:g}' for k in RECIPE_KNOBS)
     lines = [f"**{SETTINGS[name]}** ({n_seeds} seeds; better pointwise student: {bests}; fixed recipe: {fixed}, chosen for `{RECIPE_BASELINE}` on weak labels)", '',
-             f"| student | its pairs | {' | '.join(cols)} | pair accuracy (AUC for same-class) |", '|---|---|' + '---|' * (len(cols) + 1)]
+             f"| student | its pairs | {' | '.join(cols)} | pair accuracy (AUC for same-class) | copy rate / misfit, {PROTOCOLS['fixed']} |", '|---|---|' + '---|' * (len(cols) + 2)]
     cell = lambda st: _ci(st, True) if st else ''
     for n, what in SOURCES.items():
         acc = [a for row in r['fixed']['runs'] if (a := _pair_score(row, n)) is not None]
         vals = [_ci(mean_ci([row[n] for row in r[pr]['runs']])) for pr in PROTOCOLS]
         vals += [cell(r[pr][key].get(n)) for key in ('vs_best', 'vs_twin') for pr in PROTOCOLS]
-        lines.append(f"| `{n}` | {what} | {' | '.join(vals)} | {f'{sum(acc) / len(acc):.3f}' if acc else ''} |")
-    lines.append('')
+        copy, misfit = (_mean([row[key][n] for row in r['fixed']['runs']]) for key in ('copy_rate', 'disagreement'))
+        lines.append(f"| `{n}` | {what} | {' | '.join(vals)} | {f'{sum(acc) / len(acc):.3f}' if acc else ''} | {copy:.3f} / {misfit:.3f} |")
+    lines += ['', _supervisors_line(r['fixed']['runs'])]
     for pr in PROTOCOLS:
         v = r[pr]
         both = [n for n in v['vs_twin'] if verdict(v['vs_best'][n]) == 'beats' and verdict(v['vs_twin'][n]) == 'beats']
         lines += [f'- {PROTOCOLS[pr].capitalize()}:'] + [f'  - {s}.' for s in v['verdicts']] + [
             f"  - Sources that beat both the best pointwise student and their twin: {', '.join(f'`{n}`' for n in both) or 'none'}."]
     return lines + [f"- Verdicts against the best pointwise student that flip between the protocols: {', '.join(f'`{n}`' for n in r['flips']) or 'none'}.", '']
-
 
 # %% ../nbs/30_pair_sources.ipynb #5acfcf73
 PAIRED = dict(vs_best='- best pointwise', vs_twin='- twin')   # the paired differences pooled over settings
