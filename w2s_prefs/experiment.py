@@ -26,8 +26,8 @@ from .results import Results
 from .methods import Method, RECIPE_BASELINE, get_methods, method_table
 from .config import (OFFLINE_DEFAULT, SCHEDULE, ExperimentConfig, defaults_for, validate, entry_kwargs, config_methods,
                               to_dict)
-from .runs import default_workers, worker_map, run_cache_key, cached_fit
-from .storage import clean_stale_tmp
+from .runs import default_workers, worker_map, run_cache_key, cached_fit, code_digest, import_closure
+from .storage import clean_stale_tmp, cache_key, load_entry, save_entry, fingerprint
 
 # %% auto #0
 __all__ = ['synthetic_data', 'SyntheticSource', 'draw', 'load_superset', 'load_data', 'superset_for', 'pair_diagnostics',
@@ -164,7 +164,7 @@ def _check_parts(draws:dict) -> None:
                          "use as many parts as seeds (the command line does), or overlapping seeds")
 
 def _fit_all(ms:list, draws:dict, settings:dict, cache:Path|None, workers:int, progress:bool) -> list:
-    "Fit the recipe's baseline first (its weak-label choice sets the fixed recipe), then every other method with that recipe."
+    "Fit the recipe's baseline first (its weak-label choice sets the fixed recipe), then every other method with that recipe (workers start only for methods the cache lacks)."
     from tqdm.auto import tqdm
     def job(m, recipe):
         s = dict(settings, recipe=recipe)
@@ -174,9 +174,12 @@ def _fit_all(ms:list, draws:dict, settings:dict, cache:Path|None, workers:int, p
     bar = tqdm(total=len(ms), desc='methods', unit='method', disable=not progress)
     fits = {base: cached_fit(job(ms[base], None))}
     bar.update()
-    rest = [i for i in range(len(ms)) if i != base]
-    with worker_map(min(workers, len(rest)) or 1) as mapper:
-        for i, fit in zip(rest, mapper(cached_fit, [job(ms[i], fits[base]['recipe']) for i in rest])):
+    jobs = {i: job(ms[i], fits[base]['recipe']) for i in range(len(ms)) if i != base}
+    todo = [i for i, j in jobs.items() if j[3] is None or not j[3].is_file()]   # no finished entry: trained by the workers
+    for i in (i for i in jobs if i not in todo):   # finished entries are read here: no worker process to start
+        fits[i] = cached_fit(jobs[i]); bar.update()
+    with worker_map(min(workers, len(todo)) or 1) as mapper:
+        for i, fit in zip(todo, mapper(cached_fit, [jobs[i] for i in todo])):
             fits[i] = fit; bar.update()
     bar.close()
     return [fits[i] for i in range(len(ms))]
@@ -202,14 +205,28 @@ def _run_rows(m:Method, fit:dict, draws:dict, ceiling:dict, dev) -> list:
     return rows
 
 # %% ../nbs/17_experiment.ipynb #6ce855a4
-def _regime(full:dict, fits:dict, recipe:dict, epochs:int, batch_size:int) -> dict:
-    "Per-seed regime diagnostics (`regime.regime_diagnostics`; the naive student is `RECIPE_BASELINE`) and their means."
+def _regime_seed(d:W2SData, student:Tensor, ceiling:Tensor, acc_c:float, cache:Path|None, **train_kw) -> dict:
+    "One seed's `regime.regime_diagnostics`, read from the run cache when it holds them for these very inputs (a control it retrains and fifteen ridge maps: most of a cached rerun's time otherwise)."
+    compute = lambda: regime_diagnostics(d, student, ceiling, acc_c, **train_kw)
+    if cache is None: return compute()
+    stem, meta = cache_key('regime', data=d.identity, truth=fingerprint(d.y_train), view=fingerprint(d.weak_inputs) if d.weak_inputs is not None else None,
+                           predictions=fingerprint(student, ceiling), acc_ceiling=acc_c, train=train_kw,
+                           code=code_digest(tuple(import_closure('regime'))), torch=torch.__version__)
+    ok = lambda e: None if isinstance(e.get('regime'), dict) and set(e['regime']) == set(REGIME_KEYS) and all(
+        isinstance(v, float) for v in e['regime'].values()) else 'its diagnostics are incomplete'
+    if (done := load_entry(cache/f'{stem}.pt', meta, ok)) is not None: return done['regime']
+    out = compute()
+    save_entry(dict(meta=meta, regime=out), cache/f'{stem}.pt')
+    return out
+
+def _regime(full:dict, fits:dict, recipe:dict, epochs:int, batch_size:int, cache:Path|None=None) -> dict:
+    "Per-seed regime diagnostics (`regime.regime_diagnostics`, through the run cache `cache`; the naive student is `RECIPE_BASELINE`) and their means."
     per_seed = []
     for r, c in zip(fits[RECIPE_BASELINE]['runs'], fits['ceiling']['runs']):
-        d = full[r['seed']]
-        acc_c = accuracy(c['fixed_probs'].cpu(), d.y_test.cpu())
-        per_seed.append(dict(seed=r['seed'], **regime_diagnostics(d.to('cpu'), r['probs'].cpu(), c['probs'].cpu(), acc_c,
-                                                                 epochs=epochs, batch_size=batch_size, seed=r['seed'], **recipe)))
+        d = full[r['seed']].to('cpu')
+        acc_c = accuracy(c['fixed_probs'].cpu(), d.y_test)
+        per_seed.append(dict(seed=r['seed'], **_regime_seed(d, r['probs'].cpu(), c['probs'].cpu(), acc_c, cache,
+                                                            epochs=epochs, batch_size=batch_size, seed=r['seed'], **recipe)))
     mean = {k: sum(p[k] for p in per_seed) / len(per_seed) for k in REGIME_KEYS}
     return dict(per_seed=per_seed, mean=mean, keys=REGIME_KEYS)
 
@@ -262,7 +279,7 @@ def run_experiment(source, # `Superset` (data-varying seeds), `W2SData` (fixed s
                 from_run_cache=[m.name for m, f in zip(ms, fits) if f['from_cache']],
                 resumed_groups={m.name: f['groups_from_cache'] for m, f in zip(ms, fits) if f['groups_from_cache']},
                 weak_accuracy_per_seed=[draws[s].weak_accuracy for s in seeds],
-                regime=_regime(full, {m.name: f for m, f in zip(ms, fits)}, recipe, epochs, batch_size))
+                regime=_regime(full, {m.name: f for m, f in zip(ms, fits)}, recipe, epochs, batch_size, cache))
     return Results(runs, sum(info['weak_accuracy_per_seed']) / len(seeds), config, info)
 
 # %% ../nbs/17_experiment.ipynb #4dc1f490
