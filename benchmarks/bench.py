@@ -24,8 +24,11 @@
 8. Reward-model features (`w2s_prefs.reward`, SmolLM2-135M-Instruct mean-pooled after block 24 as `w2s-prefs-reward` extracts
    them; `--quick`: MiniLM): tokens/s of `embed.embed` (tokenise, forward, pool, cache write) of the preference set's texts
    against the bare forward pass of the same truncated model on the same pre-tokenised, length-sorted batches.
+9. Pair losses: `probes.train_heads` on the offline default's selection heads (12 configurations x 5 seeds, n = 3200, d = 1280,
+   k = 10, batch 100, one thread) with each pairwise loss of `pref_probe`, against the same call with cross-entropy and with a
+   faithful copy of the autograd form those losses had before (`LEGACY_LOSSES`), interleaved, best of each.
 
-Usage: `python benchmarks/bench.py [--quick] [--sections 1 2 3 4 5 6 7 8] [--out benchmarks/results.json]`
+Usage: `python benchmarks/bench.py [--quick] [--sections 1 2 3 4 5 6 7 8 9] [--out benchmarks/results.json]`
 (see benchmarks/README.md).
 """
 from __future__ import annotations
@@ -479,6 +482,101 @@ def bench_flops(cfg) -> list[dict]:
                                   peak_gflops=peak, share_of_peak=achieved / peak)))
     return rows
 
+# ------------------------------------------------------------------------------------- 9. pair losses
+
+def _legacy_pairs(v, P=16):
+    "(H, B, k) -> (H, B, P, k) partners by an index gather, as the losses had them before."
+    B = v.shape[1]; P = max(0, min(P, B - 1))
+    return v[:, (torch.arange(B)[:, None] + torch.arange(1, P + 1)[None]) % B]
+
+def _legacy_bce(d, q): return torch.nn.functional.binary_cross_entropy_with_logits(d, q, reduction='none')
+
+def legacy_bt_hard(logits, targets, knobs, frac):
+    "The autograd form of `bt_hard` before session 15 (a faithful copy)."
+    F, kn = torch.nn.functional, lambda n: knobs[n].view(-1, 1, 1, 1)
+    gap = targets[:, :, None] - _legacy_pairs(targets)
+    valid = (gap.abs() > kn('margin')).float()
+    own = F.one_hot(targets.argmax(-1), targets.shape[-1]).float()
+    both = own[:, :, None, :] * _legacy_pairs(own)
+    valid = valid * torch.where(kn('same_class') > 0, both, torch.ones_like(both))
+    w = valid * torch.where(kn('weighted') > 0, gap.abs(), torch.ones_like(gap))
+    l = F.softplus(-gap.sign() * (logits[:, :, None] - _legacy_pairs(logits)))
+    return (l * w).sum((1, 2, 3)) / w.sum((1, 2, 3)).clamp_min(1e-12)
+
+def _legacy_target(p): return p[:, :, None] / (p[:, :, None] + _legacy_pairs(p)).clamp_min(1e-12)
+
+def legacy_bt_soft(logits, targets, knobs, frac):
+    "The autograd form of `bt_soft` before session 15."
+    from w2s_prefs.probes import smoothed
+    return _legacy_bce(logits[:, :, None] - _legacy_pairs(logits), _legacy_target(smoothed(targets, knobs))).mean((1, 2, 3))
+
+def _legacy_shared(logits, targets, knobs, target_of=None):
+    lam, k = knobs['within'], logits.shape[-1]
+    ds = logits[..., :, None] - logits[..., None, :]
+    qw = targets[..., :, None] / (targets[..., :, None] + targets[..., None, :]).clamp_min(1e-12)
+    if target_of is not None: qw = target_of(qw, ds)
+    within = (_legacy_bce(ds, qw) * (1 - torch.eye(k))).sum((1, 2, 3)) / (logits.shape[1] * k * (k - 1))
+    dp, q = logits[:, :, None] - _legacy_pairs(logits), _legacy_target(targets)
+    if target_of is not None: q = target_of(q, dp)
+    return lam * within + (1 - lam) * _legacy_bce(dp, q).mean((1, 2, 3))
+
+def legacy_prefs_within(logits, targets, knobs, frac):
+    "The autograd form of `prefs_within` before session 15."
+    return _legacy_shared(logits, targets, knobs)
+
+def legacy_self_harden(logits, targets, knobs, frac):
+    "The autograd form of `self_harden` before session 15."
+    from w2s_prefs.probes import aux_alpha
+    alpha = aux_alpha(frac, knobs['aux_max'], .2).view(-1, 1, 1, 1)
+    return _legacy_shared(logits, targets, knobs, lambda q, ds: (1 - alpha) * q + alpha * (ds.detach() > 0).float())
+
+def legacy_confdiff(logits, targets, knobs, frac):
+    "The pairwise form of `confdiff` before session 15."
+    F = torch.nn.functional
+    prior, c = targets.mean(1, keepdim=True)[:, :, None], -(targets[:, :, None] - _legacy_pairs(targets))
+    li, lj = F.softplus(-logits)[:, :, None], _legacy_pairs(F.softplus(-logits))
+    ni, nj = F.softplus(logits)[:, :, None], _legacy_pairs(F.softplus(logits))
+    parts = torch.stack([((prior - c) * li).mean((1, 2)), ((1 - prior + c) * ni).mean((1, 2)),
+                         ((prior + c) * lj).mean((1, 2)), ((1 - prior - c) * nj).mean((1, 2))])
+    fix = knobs['correct'].view(1, -1, 1) > 0
+    return 0.5 * torch.where(fix, parts.clamp_min(0), parts).sum(0).mean(-1)
+
+LEGACY_LOSSES = dict(bt_hard=legacy_bt_hard, bt_soft=legacy_bt_soft, prefs_within=legacy_prefs_within,
+                     self_harden=legacy_self_harden, confdiff=legacy_confdiff)
+
+def bench_pair_losses(cfg) -> list[dict]:
+    """Section 9: one `train_heads` call on the offline default's selection heads (the shared grid of 6 learning-rate x weight-decay
+    configurations x 2 values of each loss's knob, 5 seeds: 60 heads, n = 3200) per pairwise loss, its previous autograd form
+    (`LEGACY_LOSSES`, registered under `legacy_<name>` with the same knobs) and cross-entropy; one thread, interleaved, best of each."""
+    from w2s_prefs.probes import train_heads, LOSSES, Loss
+    import w2s_prefs.pref_probe   # registers the current losses
+    n_fit, d, S, ep = int(round(.8 * cfg.train_n)), 1280, cfg.train_seeds, cfg.loss_epochs
+    x = torch.stack([features(n_fit, d, seed=s) for s in range(S)])
+    t = torch.stack([weak_probs(n_fit, seed=s) for s in range(S)])
+    knob = dict(bt_hard=dict(weighted=1, margin=[0., .1]), bt_soft=dict(smooth=[0., .1]), prefs_within=dict(within=[.5, .9]),
+                self_harden=dict(within=.5, aux_max=[.5, .75]), confdiff=dict(correct=[0, 1]), ce=dict(smooth=[0., .1]))
+    def heads(loss):
+        fixed = {k: v for k, v in knob[loss].items() if not isinstance(v, list)}
+        (name, values), = [(k, v) for k, v in knob[loss].items() if isinstance(v, list)]
+        return [dict(lr=a, weight_decay=b, seed=s, data=s, **fixed, **{name: v}) for s in range(S)
+                for a in (1e-3, 1e-2) for b in (0., 1e-2, 1e-1) for v in values]
+    for name, fn in LEGACY_LOSSES.items(): LOSSES[f'legacy_{name}'] = Loss(f'legacy_{name}', fn, LOSSES[name].knobs)
+    run = lambda loss, hs: (lambda: train_heads(x, t, hs, loss=loss, epochs=ep, threads=1))
+    train_heads(x[:1, :200], t[:1, :200], heads('ce')[:2], epochs=1, threads=1)   # warm-up
+    ce = interleaved_best(dict(ce=run('ce', heads('ce'))), cfg.reps_train)['ce']
+    what = f'{len(heads("ce"))} heads, n={n_fit}, d={d}, k={K}, batch 100, {ep} ep, 1 thread'
+    rows = [dict(section='9 losses', case=f'ce: train_heads, {what}', time_s=ce, raw=dict(loss='ce', seconds=ce))]
+    for name in LEGACY_LOSSES:
+        hs = heads(name)
+        tm = interleaved_best({'now': run(name, hs), 'before': run(f'legacy_{name}', hs)}, cfg.reps_train)
+        rows.append(dict(section='9 losses', case=f'  {name}: its previous autograd form', time_s=tm['before'], ratio=tm['before'] / ce,
+                         target='x a cross-entropy call', raw=dict(loss=name, form='before', seconds=tm['before'])))
+        rows.append(dict(section='9 losses', case=f'  {name}: now ({tm["before"] / tm["now"]:.2f}x faster than before)', time_s=tm['now'],
+                         ratio=tm['now'] / ce, target='x a cross-entropy call',
+                         raw=dict(loss=name, form='now', seconds=tm['now'], speedup=tm['before'] / tm['now'], vs_ce=tm['now'] / ce)))
+    for name in LEGACY_LOSSES: LOSSES.pop(f'legacy_{name}')
+    return rows
+
 # ----------------------------------------------------------------------------------- 4. end to end
 
 def cli_command() -> list[str]:
@@ -540,7 +638,7 @@ def config(args) -> argparse.Namespace:
         big_budget=1_000_000, reps=2 if q else 5,
         train_n=1000 if q else 4000, train_epochs=1 if q else 20, train_epochs_b=1 if q else 5, train_seeds=2 if q else 5,
         reps_train=1 if q else 2,
-        flops_epochs=1 if q else 2, mm_n_cpu=512 if q else 2048, mm_n_cuda=2048 if q else 8192, reps_mm=2 if q else 3,
+        flops_epochs=1 if q else 2, loss_epochs=1 if q else 3, mm_n_cpu=512 if q else 2048, mm_n_cuda=2048 if q else 8192, reps_mm=2 if q else 3,
         n_images=128 if q else 1024, reps_extract=1 if q else 3, n_texts=256 if q else 2048,
         dpo_prompts=8 if q else 32, dpo_new_tokens=6 if q else 24, reps_dpo=1 if q else 2, n_reward_texts=128 if q else 512,
         e2e_args=args.e2e_args if args.e2e_args is not None else
@@ -550,7 +648,7 @@ def config(args) -> argparse.Namespace:
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--quick', action='store_true', help='shrink every section (smoke test, < 60 s)')
-    p.add_argument('--sections', nargs='+', type=int, default=[1, 2, 3, 4, 5, 6, 7, 8], choices=[1, 2, 3, 4, 5, 6, 7, 8],
+    p.add_argument('--sections', nargs='+', type=int, default=[1, 2, 3, 4, 5, 6, 7, 8, 9], choices=[1, 2, 3, 4, 5, 6, 7, 8, 9],
                    help='which sections to run')
     p.add_argument('--threads', type=int, default=os.cpu_count(), help='torch intra-op CPU threads (also OMP_NUM_THREADS of subprocesses)')
     p.add_argument('--extract-workers', type=int, default=0, help='DataLoader worker processes in section 3 (as --num-workers of the CLI)')
@@ -568,7 +666,8 @@ def main():
     print('environment: ' + ', '.join(f'{k}={v}' for k, v in info.items()), flush=True)
     sections = {1: lambda: bench_prefs(cfg, env), 2: lambda: bench_training(cfg), 3: lambda: bench_extraction(cfg),
                 4: lambda: bench_e2e(cfg, env), 5: lambda: bench_text_extraction(cfg),
-                6: lambda: bench_flops(cfg), 7: lambda: bench_dpo(cfg), 8: lambda: bench_reward_features(cfg)}
+                6: lambda: bench_flops(cfg), 7: lambda: bench_dpo(cfg), 8: lambda: bench_reward_features(cfg),
+                9: lambda: bench_pair_losses(cfg)}
     rows, t0 = [], time.perf_counter()
     for s in sorted(set(args.sections)):
         ts = time.perf_counter()

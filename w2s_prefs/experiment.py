@@ -10,6 +10,7 @@ Docs: https://w2s-prefs.github.io/w2s_prefs/experiment.html.md"""
 from __future__ import annotations
 import dataclasses, platform, time
 from dataclasses import dataclass, field
+from typing import NamedTuple
 from pathlib import Path
 import torch
 from torch import Tensor
@@ -26,12 +27,13 @@ from .results import Results
 from .methods import Method, RECIPE_BASELINE, get_methods, method_table
 from .config import (OFFLINE_DEFAULT, SCHEDULE, ExperimentConfig, defaults_for, validate, entry_kwargs, config_methods,
                               to_dict)
+from .probes import get_loss, cpu_threads
 from .runs import default_workers, worker_map, run_cache_key, cached_fit, code_digest, import_closure
 from .storage import clean_stale_tmp, cache_key, load_entry, save_entry, fingerprint
 
 # %% auto #0
-__all__ = ['synthetic_data', 'SyntheticSource', 'draw', 'load_superset', 'load_data', 'superset_for', 'pair_diagnostics',
-           'per_class_accuracy', 'run_experiment', 'versions', 'run_config']
+__all__ = ['PAIRWISE_STEP_COST', 'synthetic_data', 'SyntheticSource', 'draw', 'load_superset', 'load_data', 'superset_for',
+           'pair_diagnostics', 'per_class_accuracy', 'Job', 'fit_cost', 'run_experiment', 'versions', 'run_config']
 
 # %% ../nbs/17_experiment.ipynb #549d9c23
 def _jsonable(o):
@@ -163,26 +165,49 @@ def _check_parts(draws:dict) -> None:
         raise ValueError(f"seeds {clash[0]} draw from the same part of the superset ({draws[clash[0][0]].info['parts']} parts): "
                          "use as many parts as seeds (the command line does), or overlapping seeds")
 
+
+# %% ../nbs/17_experiment.ipynb #c96ba252
+class Job(NamedTuple):
+    "One method's fit as `runs.cached_fit` takes it: the method, the draws, its settings, its run-cache entry (None: no cache) and that entry's meta."
+    method:Method
+    draws:dict
+    settings:dict
+    entry:Path|None
+    meta:dict|None
+
+
+# %% ../nbs/17_experiment.ipynb #d4aa3df9
+PAIRWISE_STEP_COST = 2   # a `pref_probe` loss's training step against a cross-entropy step (measured 1.6-3.0x, above)
+
+def fit_cost(m:Method) -> int:
+    "Rough relative training cost of `m`: configurations x ensemble members x its loss's step cost. It orders the workers' queue, nothing else."
+    step = PAIRWISE_STEP_COST if get_loss(m.loss).fn.__module__ == 'w2s_prefs.pref_probe' else 1
+    return len(m.configs) * max(1, m.ensemble) * step
+
+
+# %% ../nbs/17_experiment.ipynb #ea82ecb7
 def _fit_all(ms:list, draws:dict, settings:dict, cache:Path|None, workers:int, progress:bool) -> list:
-    "Fit the recipe's baseline first (its weak-label choice sets the fixed recipe), then every other method with that recipe (workers start only for methods the cache lacks)."
+    "Fit the recipe's baseline first (its weak-label choice sets the fixed recipe), then every other method with that recipe: finished ones read here, the rest by workers, longest first."
     from tqdm.auto import tqdm
-    def job(m, recipe):
+    def job(m, recipe) -> Job:
         s = dict(settings, recipe=recipe)
         stem, meta = run_cache_key(m, draws, **s) if cache else (None, None)
-        return (m, draws, s, cache/f'{stem}.pt' if cache else None, meta)
+        return Job(m, draws, s, cache/f'{stem}.pt' if cache else None, meta)
     base = next(i for i, m in enumerate(ms) if m.name == RECIPE_BASELINE)
     bar = tqdm(total=len(ms), desc='methods', unit='method', disable=not progress)
     fits = {base: cached_fit(job(ms[base], None))}
     bar.update()
     jobs = {i: job(ms[i], fits[base]['recipe']) for i in range(len(ms)) if i != base}
-    todo = [i for i, j in jobs.items() if j[3] is None or not j[3].is_file()]   # no finished entry: trained by the workers
-    for i in (i for i in jobs if i not in todo):   # finished entries are read here: no worker process to start
-        fits[i] = cached_fit(jobs[i]); bar.update()
+    finished = [i for i, j in jobs.items() if j.entry is not None and j.entry.is_file()]
+    with cpu_threads(1):   # an entry that turns out unsound is retrained here on one thread, as a worker would
+        for i in finished: fits[i] = cached_fit(jobs[i]); bar.update()   # no worker process to start for these
+    todo = sorted((i for i in jobs if i not in fits), key=lambda i: -fit_cost(ms[i]))   # longest first
     with worker_map(min(workers, len(todo)) or 1) as mapper:
-        for i, fit in zip(todo, mapper(cached_fit, [jobs[i] for i in todo])):
-            fits[i] = fit; bar.update()
+        for i, fit in zip(todo, mapper(cached_fit, [tuple(jobs[i]) for i in todo])):
+            fits[i] = fit; bar.update()   # (plain tuples: a notebook's `Job` cannot be unpickled by a worker)
     bar.close()
     return [fits[i] for i in range(len(ms))]
+
 
 # %% ../nbs/17_experiment.ipynb #fa709a2e
 def _run_rows(m:Method, fit:dict, draws:dict, ceiling:dict, dev) -> list:

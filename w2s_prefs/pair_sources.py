@@ -19,14 +19,14 @@ from .synthetic import make_synthetic
 from .prefs import Prefs, pair_margins
 from .cleaning import knn_graph, label_spreading
 from .supervisors import weak_view, STUDENT_RECIPE, supervisors, dawid_skene, csl_assign, vote_accuracy, SETTINGS as SUPERVISOR_SETTINGS
-from .probes import per_head_ce, param_grid, weak_split, score_probs, train_probe
+from .probes import per_head_ce, _stacked_logits as stacked_logits, param_grid, weak_split, score_probs, train_probe
 from .protocol import best_config, choose_recipe
 from .metrics import mean_ci, accuracy, pgr, pairwise_accuracy, agreement
 from .regime import copy_rate
 from .storage import fingerprint
-from .superset import Superset
+from .superset import Superset, W2SData
 from .methods import METHODS, RECIPE, RECIPE_BASELINE, SEARCH
-from .config import ExperimentConfig, SCHEDULE, from_dict
+from .config import ExperimentConfig, SCHEDULE, from_dict, resolved
 from .experiment import superset_for
 from .storage import check_writable, cpu_numerics
 from .cli import normalise_argv
@@ -41,13 +41,14 @@ SUPERVISOR = dict(weak_dim=8, noise=1.)   # the weak supervisor (and the judge's
 SUPERVISORS = SUPERVISOR_SETTINGS['views']   # the synthetic task's several supervisors: the weak supervisor first, then two other views
 
 # %% auto #0
-__all__ = ['SUPERVISOR', 'SUPERVISORS', 'PAIRS_PER_EXAMPLE', 'POINTWISE_SOURCES', 'CONTROLS', 'GRID', 'MULTI', 'PROTOCOLS',
-           'ROW_KEYS', 'DEFAULT_SCHEDULE', 'PAIRS_FORMAT', 'SETTINGS', 'SOURCES', 'RECIPE_KNOBS', 'PAIRED',
-           'random_pairs', 'weak_pairs', 'boundary_pairs', 'misfit_weighted', 'Judge', 'fit_judge', 'Similar',
-           'judge_pairs', 'label_similar', 'view_supervisors', 'vote_prefs', 'pair_students', 'pair_student',
-           'similar_auc', 'weak_selected', 'fixed_recipe', 'pair_source_experiment', 'weak_rows',
-           'default_pair_sources', 'setting_config', 'pairs_document', 'pairs_problem', 'load_pairs_results',
-           'setting_markdown', 'pooled_sources', 'pooled_markdown', 'pairs_markdown', 'pairs_parser', 'main']
+__all__ = ['SUPERVISOR', 'SUPERVISORS', 'OTHER_MODEL', 'PAIRS_PER_EXAMPLE', 'POINTWISE_SOURCES', 'CONTROLS', 'GRID', 'MULTI',
+           'PROTOCOLS', 'ROW_KEYS', 'DEFAULT_SCHEDULE', 'PAIRS_FORMAT', 'SETTINGS', 'SOURCES', 'RECIPE_KNOBS',
+           'VOTE_KEYS', 'PAIRED', 'random_pairs', 'weak_pairs', 'boundary_pairs', 'misfit_weighted', 'Judge',
+           'fit_judge', 'Similar', 'judge_pairs', 'label_similar', 'view_supervisors', 'other_model_labels',
+           'vote_prefs', 'pair_students', 'pair_student', 'similar_auc', 'weak_selected', 'fixed_recipe',
+           'pair_source_experiment', 'weak_rows', 'default_pair_sources', 'setting_config', 'pairs_document',
+           'pairs_problem', 'load_pairs_results', 'setting_markdown', 'pooled_sources', 'pooled_markdown',
+           'pairs_markdown', 'pairs_parser', 'main']
 
 # %% ../nbs/30_pair_sources.ipynb #5ad676a1
 def random_pairs(n:int, n_pairs:int, g:torch.Generator) -> tuple[Tensor, Tensor]:
@@ -151,6 +152,20 @@ def view_supervisors(view:Tensor, # (m, f) the weak supervisor's inputs on its l
     probes = [train_probe(view[:, d], labels, n_classes=k, seed=seed + m + 1, **fit)[0] for m, d in enumerate(dims)]
     return torch.stack([f.predict_proba(pool_view[:, d]) for f, d in zip(probes, dims)])
 
+# %% ../nbs/30_pair_sources.ipynb #6f0bb527
+OTHER_MODEL = {'effnet_probe': dict(weak='pixels', weak_opts=dict(k=4)), 'pixels': dict(weak='effnet_probe', weak_opts={})}   # the suite's two image weak supervisors: each is the other's second model
+
+def other_model_labels(d:W2SData, # one seed's draw of the setting
+                       other:Superset, # the same images seen by another weak model (its superset)
+                       seed:int) -> Tensor:
+    "(n, k) soft labels on `d`'s pool of `other`'s weak supervisor, fitted by its own recipe on the rows `d`'s supervisor was fitted on (checked: the same pool, labels and labelled rows)."
+    od = other.draw(seed)
+    if not (torch.equal(od.x_train, d.x_train) and torch.equal(od.y_train, d.y_train) and od.info.get('weak_fit_indices') == d.info.get('weak_fit_indices')):
+        raise RuntimeError(f"seed {seed}: the other weak model's superset does not hold this draw's rows; "
+                           "its data, sizes and student must be the setting's")
+    return od.weak_train
+
+
 # %% ../nbs/30_pair_sources.ipynb #23e1aa8e
 def vote_prefs(P:Tensor, # (M, n, k) every supervisor's soft labels (0 where a specialist does not predict a class)
                n_pairs:int, seed:int=0,
@@ -174,9 +189,8 @@ def vote_prefs(P:Tensor, # (M, n, k) every supervisor's soft labels (0 where a s
 PAIRS_PER_EXAMPLE = 16   # pairs drawn per example of each batch (as many as the in-batch preference losses use)
 
 def _stacked_logits(xs:Tensor, W:Tensor, b:Tensor) -> Tensor:
-    "Logits of every student for rows `xs`: `(n, d), (C, k, d), (C, k) -> (C, n, k)`."
-    C, k, _ = W.shape
-    return (xs @ W.reshape(C * k, -1).T).reshape(len(xs), C, k).transpose(0, 1) + b[:, None]   # one 2-d matmul: the fastest form here
+    "Logits of every student for rows `xs`: `(n, d), (C, k, d), (C, k) -> (C, n, k)`; the batched trainer's, with one group."
+    return stacked_logits(xs[None], W[None], b)
 
 def pair_students(x:Tensor, # (n, d) strong embeddings of the pool
                   p:Tensor, # (n, k) weak soft labels
@@ -347,6 +361,11 @@ def fixed_recipe(selected:list, # every seed's `_selected_row`
 # %% ../nbs/30_pair_sources.ipynb #a0000003
 ROW_KEYS = {'pairs-selected': ('weak_soft_scores', 'chosen'), 'pairs-fixed': ('pairs', 'votes', 'reliabilities')}
 
+def _usable_row(row, kind:str) -> bool:
+    "A cached row holds every student's PGR and what its kind adds (`ROW_KEYS`)."
+    students = (*POINTWISE_SOURCES, *CONTROLS, *CONTROLS.values())
+    return isinstance(row, dict) and all(isinstance(row.get(n), (int, float)) for n in students) and all(k in row for k in ROW_KEYS.get(kind, ()))
+
 def _cached_row(kind:str, # 'pairs-selected' or 'pairs-fixed'
                 parts:dict, # JSON-able description of the seed's inputs and settings
                 compute, # `compute() -> dict`: the row
@@ -355,10 +374,8 @@ def _cached_row(kind:str, # 'pairs-selected' or 'pairs-fixed'
     "`compute()`'s row through the cache (`dpo.cached`: keyed by `parts`, the package's code and torch; verified, atomic); an entry without every student's PGR or its kind's `ROW_KEYS` is recomputed."
     if cache_dir is None: return compute()
     parts = dict(parts, code=code_digest(tuple(import_closure('pair_sources'))), torch=torch.__version__)
-    own = dict(ROW_KEYS).get(kind, ())   # what a row of this kind holds besides every student's PGR
-    usable = lambda d: isinstance(d.get('row'), dict) and all(isinstance(d['row'].get(n), (int, float)) for n in (*POINTWISE_SOURCES, *CONTROLS, *CONTROLS.values())) and all(k in d['row'] for k in own)
     d, hit = cached(kind, parts, lambda: dict(row=compute()), cache_dir)
-    if hit and not usable(d): d, _ = cached(kind, parts, lambda: dict(row=compute()), cache_dir, use_cache=False)
+    if hit and not _usable_row(d.get('row'), kind): d, _ = cached(kind, parts, lambda: dict(row=compute()), cache_dir, use_cache=False)
     return d['row']
 
 def _protocol_rows(seeds, # the seeds
@@ -413,13 +430,17 @@ def default_pair_sources(cfg:ExperimentConfig|None=None, # the experiment (defau
     cfg = cfg or ExperimentConfig()
     sup = superset_for(cfg, progress)
     if sup.weak_fit is None: raise ValueError(f'setting {cfg.data}/{cfg.weak}: the weak supervisor is fixed (no inputs to slice into other views)')
+    weak = resolved(cfg).weak
+    other = superset_for(replace(cfg, **OTHER_MODEL[weak]), progress) if weak in OTHER_MODEL else None   # a second model's view
     def inputs(s):
         d, wt = sup.draw(s), weak_rows(sup, s)
         if fingerprint(wt) != d.info.get('weak_fit_indices'):
             raise RuntimeError(f"seed {s}: the weak supervisor's rows could not be recovered from the draw")
         view, labels = sup.weak_in_train[wt], sup.y_train[wt]
-        P = torch.cat([d.weak_train[None], view_supervisors(view, labels, d.weak_inputs, sup.k, sup.weak_fit, s)])   # the weak supervisor first
-        parts = dict(data=d.identity, inputs=fingerprint(d.weak_inputs, d.y_train, view, labels), seed=s, supervisors=dict(halves=2, fit=sup.weak_fit))
+        extra = [] if other is None else [other_model_labels(d, other, s)[None]]
+        P = torch.cat([d.weak_train[None], view_supervisors(view, labels, d.weak_inputs, sup.k, sup.weak_fit, s), *extra])   # the weak supervisor first
+        parts = dict(data=d.identity, inputs=fingerprint(d.weak_inputs, d.y_train, view, labels, *extra), seed=s,
+                     supervisors=dict(halves=2, fit=sup.weak_fit, other_model=OTHER_MODEL.get(weak)))
         return (d.x_train, P, d.weak_inputs, fit_judge(view, labels, seed=s), d.y_train, d.x_test, d.y_test, d.weak_test), parts
     return _protocol_rows(range(cfg.seed, cfg.seed + cfg.n_seeds), inputs, schedule, cfg.val_frac, cache_dir, progress, cfg.data)
 
@@ -441,7 +462,7 @@ SOURCES = dict(weak_soft='none: cross-entropy to p_w', spread_soft='none: label 
                judge="a weak pairwise judge on the supervisor's view", mean_soft="none: the supervisors' mean soft labels",
                dawid_skene="none: Dawid-Skene's posterior from the supervisors' votes", csl_assign="none: co-supervised learning's assignment to a supervisor",
                mean_pairs="random pairs ordered by the supervisors' mean (twin of `crowd_pairs`)",
-               crowd_pairs='every supervisor\'s votes, weighted by reliabilities learned without ground truth')
+               crowd_pairs="every supervisor's votes, weighted by reliabilities learned without ground truth")
 
 def pairs_document(results:dict, # `{setting: the dict of pair_source_experiment / default_pair_sources}`
                    seconds:float) -> dict:
@@ -450,6 +471,7 @@ def pairs_document(results:dict, # `{setting: the dict of pair_source_experiment
 
 # %% ../nbs/30_pair_sources.ipynb #3e333b6e
 RECIPE_KNOBS = ('lr', 'weight_decay')   # what a setting's fixed recipe must say
+VOTE_KEYS = ('agree', 'disagree', 'share_disagree')   # a seed's vote diagnostics (`_votes`)
 
 def _stat_problem(st) -> str|None:
     if not isinstance(st, dict) or not all(isinstance(st.get(k), (int, float)) for k in ('mean', 'lo', 'hi')): return 'a malformed paired statistic'
@@ -467,9 +489,10 @@ def _protocol_problem(r, diagnostics:bool) -> str|None:
         if not isinstance(row, dict) or not all(isinstance(row.get(n), (int, float)) for n in SOURCES): return 'a seed lacks the PGR of a student'
         if not all(isinstance(row.get(k), dict) and all(isinstance(row[k].get(n), (int, float)) for n in SOURCES) for k in ('copy_rate', 'disagreement')):
             return 'a seed lacks the copy rate or misfit of a student'
-        if diagnostics and not (isinstance(row.get('votes'), dict) and isinstance(row.get('reliabilities'), list)
-                                and all(isinstance(e, (int, float)) for e in row['reliabilities'])):
-            return "a seed lacks the supervisors' votes or reliabilities"
+        if diagnostics and not (isinstance(row.get('votes'), dict) and all(k in row['votes'] and isinstance(row['votes'][k], (int, float, type(None))) for k in VOTE_KEYS)
+                                and isinstance(row.get('reliabilities'), list) and len(row['reliabilities']) == len(r['runs'][0].get('reliabilities') or ())
+                                and row['reliabilities'] and all(isinstance(e, (int, float)) for e in row['reliabilities'])):
+            return "a seed lacks the supervisors' votes or reliabilities, or has another number of supervisors"
         scores = row.get('pairs')
         if diagnostics and (not isinstance(scores, dict) or set(scores) != set(CONTROLS) | {'label_similar'} or not all(
                 isinstance(a.get('pair_accuracy') if isinstance(a, dict) else a, (int, float)) for a in scores.values())):
@@ -508,7 +531,7 @@ def _supervisors_line(runs:list) -> str:
     eta = [_mean([r['reliabilities'][m] for r in runs]) for m in range(len(runs[0]['reliabilities']))]
     v = {k: _mean([r['votes'][k] for r in runs]) for k in ('agree', 'disagree', 'share_disagree')}
     f = lambda x: 'undefined' if x is None else f'{x:.3f}'
-    return (f"- The {len(eta)} supervisors (the weak supervisor first): reliabilities learned without ground truth {', '.join(map(f, eta))}; "
+    return (f"- The {len(eta)} supervisors (the weak supervisor first; on a real setting then the probes on halves of its view and, on an image setting, the other image model): reliabilities learned without ground truth {', '.join(map(f, eta))}; "
             f"their majority vote on random pairs is right {f(v['agree'])} where they agree and {f(v['disagree'])} where they disagree "
             f"({f(v['share_disagree'])} of the pairs; ground truth, diagnostic only).")
 

@@ -11,9 +11,9 @@ from torch import Tensor
 from .probes import Heads, Knob, AUX_KNOBS, SMOOTH, register_loss, aux_alpha, soft_cross_entropy, smoothed
 
 # %% auto #0
-__all__ = ['PARTNERS', 'FLAG', 'WITHIN', 'CALIBRATION_RIDGE', 'partner_index', 'pair_diffs', 'class_diffs', 'soft_bt_target',
-           'bt_hard_loss', 'bt_soft_loss', 'within_loss', 'prefs_within_loss', 'self_harden_loss', 'confdiff_loss',
-           'calibrate']
+__all__ = ['PARTNERS', 'SPREAD', 'FLAG', 'WITHIN', 'CALIBRATION_RIDGE', 'partner_index', 'partners', 'partner_mean', 'pair_diffs',
+           'class_diffs', 'soft_bt_target', 'partner_logistic', 'class_logistic', 'bt_hard_loss', 'bt_soft_loss',
+           'within_loss', 'prefs_within_loss', 'self_harden_loss', 'confdiff_loss', 'calibrate']
 
 # %% ../nbs/08_pref_probe.ipynb #8c74d94b
 PARTNERS = 16
@@ -24,10 +24,22 @@ def partner_index(B:int, partners:int=PARTNERS, device=None) -> Tensor:
     P = max(0, min(partners, B - 1))
     return (torch.arange(B, device=device)[:, None] + torch.arange(1, P + 1, device=device)[None]) % B
 
+# %% ../nbs/08_pref_probe.ipynb #329824e5
+def partners(v:Tensor, partners_:int=PARTNERS) -> Tensor:
+    "Each example's partners, a view without copies: `(H, B, k) -> (H, B, P, k)`, `out[h, i, o] = v[h, partner_index[i, o]]`."
+    P = max(0, min(partners_, v.shape[1] - 1))
+    return torch.cat([v, v[:, :P]], 1).unfold(1, P + 1, 1)[..., 1:].transpose(-1, -2)
+
+def partner_mean(v:Tensor, partners_:int=PARTNERS) -> Tensor:
+    "Mean over each example's partners: `(H, B, k) -> (H, B, k)`."
+    return partners(v, partners_).mean(2)
+
+
 # %% ../nbs/08_pref_probe.ipynb #6f7430d3
-def pair_diffs(v:Tensor, partners:int=PARTNERS) -> Tensor:
+def pair_diffs(v:Tensor, partners_:int=PARTNERS) -> Tensor:
     "Differences with each example's partners: `(H, B, k) -> (H, B, P, k)` with `out[h, i, o] = v[h, i] - v[h, partner_index[i, o]]`."
-    return v[:, :, None, :] - v[:, partner_index(v.shape[1], partners, v.device)]
+    return v[:, :, None, :] - partners(v, partners_)
+
 
 # %% ../nbs/08_pref_probe.ipynb #60464424
 def class_diffs(v:Tensor) -> Tensor:
@@ -35,21 +47,93 @@ def class_diffs(v:Tensor) -> Tensor:
     return v[..., :, None] - v[..., None, :]
 
 # %% ../nbs/08_pref_probe.ipynb #67cf5a62
-def soft_bt_target(p:Tensor, partners:int=PARTNERS, eps:float=1e-12) -> Tensor:
+def soft_bt_target(p:Tensor, partners_:int=PARTNERS, eps:float=1e-12) -> Tensor:
     "Bradley-Terry target of each example over its partners per class if scores were `log p`: `p_i / (p_i + p_j)`, `(H, B, k) -> (H, B, P, k)`."
-    pj = p[:, partner_index(p.shape[1], partners, p.device)]
-    return p[:, :, None, :] / (p[:, :, None, :] + pj).clamp_min(eps)
+    pi = p[:, :, None, :]
+    return pi / (pi + partners(p, partners_)).clamp_min(eps)
+
 
 # %% ../nbs/08_pref_probe.ipynb #a9dc0cd6
 def _knob(knobs, name):
     "Per-head knob `name` as an (H, 1, 1, 1) tensor."
     return knobs[name].view(-1, 1, 1, 1)
 
-# %% ../nbs/08_pref_probe.ipynb #f6918596
-def _mean_pairs(l:Tensor, w:Tensor|None=None) -> Tensor:
-    "Mean over the pairs (and classes) of each head, `(H, B, P, k) -> (H,)`, weighted by `w` if given."
-    if w is None: return l.mean((1, 2, 3))
-    return (l * w).sum((1, 2, 3)) / w.sum((1, 2, 3)).clamp_min(1e-12)
+# %% ../nbs/08_pref_probe.ipynb #fac13d71
+SPREAD = 80.   # largest score difference the factorised form takes: exp(-80) is still a normal float32
+
+def _spread_ok(v:Tensor, dim:int) -> bool:
+    "Whether the scores `v` differ by at most `SPREAD` along `dim` (the factorised logistic loss stays exact)."
+    v = v.detach()
+    return v.numel() == 0 or bool((v.amax(dim) - v.amin(dim)).max() <= SPREAD)
+
+
+# %% ../nbs/08_pref_probe.ipynb #8682549b
+def _logistic_terms(ua, ub, Ea, Eb, q, w):
+    "Per-head sum of `w (softplus(ua - ub) - q (ua - ub))` and its derivative `w (σ(ua - ub) - q)` in the difference, from `E = exp(u)`."
+    S = Ea + Eb
+    g = (Ea / S).sub_(q)
+    l = S.log_().sub_(ub).sub_(q * (ua - ub))
+    if w is not None: l.mul_(w); g.mul_(w)
+    return l.sum(tuple(range(1, l.ndim))), g
+
+
+# %% ../nbs/08_pref_probe.ipynb #5070c817
+class _PartnerLogistic(torch.autograd.Function):
+    "Per-head sum over `(i, partner o, class)` of `w (softplus(d) - q d)`, `d = s_i - s_partner`; the gradient made in the forward pass."
+    @staticmethod
+    def forward(ctx, v, q, w, P):
+        u = v - v.amax(1, keepdim=True)
+        E = u.exp()
+        loss, g = _logistic_terms(u[:, :, None], partners(u, P), E[:, :, None], partners(E, P), q, w)
+        gv = g.sum(2)                                             # as the first of a pair
+        for o in range(P): gv.sub_(g[:, :, o].roll(o + 1, 1))     # as the partner: example i is partner o of example i - o - 1
+        ctx.save_for_backward(gv)
+        return loss
+    @staticmethod
+    def backward(ctx, grad):
+        gv, = ctx.saved_tensors
+        return gv * grad[:, None, None], None, None, None
+
+
+# %% ../nbs/08_pref_probe.ipynb #7dee469b
+class _ClassLogistic(torch.autograd.Function):
+    "Per-head sum over `(example, class a, class b)` of `w (softplus(d) - q d)`, `d = s_a - s_b`; the gradient made in the forward pass."
+    @staticmethod
+    def forward(ctx, v, q, w):
+        u = v - v.amax(-1, keepdim=True)
+        E = u.exp()
+        loss, g = _logistic_terms(u[..., :, None], u[..., None, :], E[..., :, None], E[..., None, :], q, w)
+        ctx.save_for_backward(g.sum(-1) - g.sum(-2))
+        return loss
+    @staticmethod
+    def backward(ctx, grad):
+        gv, = ctx.saved_tensors
+        return gv * grad[:, None, None], None, None
+
+
+# %% ../nbs/08_pref_probe.ipynb #5a0baefb
+def _logistic_sum(d:Tensor, q:Tensor, w:Tensor|None) -> Tensor:
+    "The generic form: per-head sum of `w (softplus(d) - q d)` through autograd, for scores beyond `SPREAD`."
+    l = F.softplus(d) - q * d
+    return (l if w is None else l * w).sum(tuple(range(1, d.ndim)))
+
+def partner_logistic(v:Tensor, # (H, B, k) scores
+                     q:Tensor, # (H, B, P, k) targets: the probability that each example beats its partner
+                     w:Tensor|None=None, # (H, B, P, k) pair weights (None: the plain mean)
+                    ) -> Tensor:
+    "Per head, the mean (or `w`-weighted mean) over the in-batch pairs of the logistic loss of `s_i - s_partner` against `q`."
+    n = q[0].numel() if w is None else w.sum(tuple(range(1, w.ndim))).clamp_min(1e-12)
+    if _spread_ok(v, 1): return _PartnerLogistic.apply(v, q, w, q.shape[2]) / n
+    return _logistic_sum(pair_diffs(v, q.shape[2]), q, w) / n
+
+def class_logistic(v:Tensor, # (H, B, k) scores
+                   q:Tensor, # (H, B, k, k) targets: the probability that class a beats class b
+                   w:Tensor|None=None, # (..., k, k) weights, broadcast
+                  ) -> Tensor:
+    "Per head, the `w`-weighted sum over examples and ordered class pairs of the logistic loss of `s_a - s_b` against `q`."
+    if _spread_ok(v, -1): return _ClassLogistic.apply(v, q, None if w is None else w.expand_as(q))
+    return _logistic_sum(class_diffs(v), q, w)
+
 
 # %% ../nbs/08_pref_probe.ipynb #669f84d8
 FLAG = lambda doc: Knob(int, 0, 0, 1, doc)
@@ -61,38 +145,33 @@ FLAG = lambda doc: Knob(int, 0, 0, 1, doc)
 def bt_hard_loss(logits, targets, knobs, frac):
     "Hard Bradley-Terry on in-batch pairs; knobs `margin`, `weighted` (0/1: weight by the confidence gap), `same_class` (0/1)."
     gap = pair_diffs(targets)
-    valid = (gap.abs() > _knob(knobs, 'margin')).float()
-    own = F.one_hot(targets.argmax(-1), targets.shape[-1]).float()
-    both = own[:, :, None, :] * own[:, partner_index(own.shape[1], device=own.device)]
-    valid = valid * torch.where(_knob(knobs, 'same_class') > 0, both, torch.ones_like(both))   # times 1: unchanged
-    w = valid * torch.where(_knob(knobs, 'weighted') > 0, gap.abs(), torch.ones_like(gap))
-    return _mean_pairs(F.softplus(-gap.sign() * pair_diffs(logits)), w)   # the more confident example of each pair wins
+    w = (gap.abs() > _knob(knobs, 'margin')).float()
+    if (same := _knob(knobs, 'same_class')).any():   # the flags are 0 or 1 per head: `f * x + (1 - f)` is x or 1, exactly
+        own = F.one_hot(targets.argmax(-1), targets.shape[-1]).float()
+        w = w * (same * (own[:, :, None, :] * partners(own)) + (1 - same))
+    if (weighted := _knob(knobs, 'weighted')).any(): w = w * (weighted * gap.abs() + (1 - weighted))
+    return partner_logistic(logits, (gap > 0).float(), w)   # the more confident example of each pair wins (a tie has no weight)
 
 # %% ../nbs/08_pref_probe.ipynb #e22b8d2b
 @register_loss('bt_soft', smooth=SMOOTH)
 def bt_soft_loss(logits, targets, knobs, frac):
     "Bradley-Terry on in-batch pairs with soft targets `p_i / (p_i + p_j)` per class."
-    target = soft_bt_target(smoothed(targets, knobs))
-    return _mean_pairs(F.binary_cross_entropy_with_logits(pair_diffs(logits), target, reduction='none'))
+    return partner_logistic(logits, soft_bt_target(smoothed(targets, knobs)))
 
 # %% ../nbs/08_pref_probe.ipynb #c8bbf76f
 def within_loss(logits, targets, target_of=None):
     "Soft Bradley-Terry between the classes of each example, mean over ordered class pairs `a != b`: `(H, B, k) -> (H,)`."
-    ds, k = class_diffs(logits), logits.shape[-1]
+    k = logits.shape[-1]
     q = targets[..., :, None] / (targets[..., :, None] + targets[..., None, :]).clamp_min(1e-12)
-    if target_of is not None: q = target_of(q, ds)
-    off = (1 - torch.eye(k, device=logits.device))
-    l = F.binary_cross_entropy_with_logits(ds, q, reduction='none') * off
-    return l.sum((1, 2, 3)) / (logits.shape[1] * k * (k - 1))
+    if target_of is not None: q = target_of(q, logits.detach()[..., :, None] > logits.detach()[..., None, :])
+    return class_logistic(logits, q, 1 - torch.eye(k, device=logits.device)) / (logits.shape[1] * k * (k - 1))
 
 # %% ../nbs/08_pref_probe.ipynb #fed8b866
 def _shared_scale(logits, targets, knobs, target_of=None):
     lam = _knob(knobs, 'within').view(-1)
     q = soft_bt_target(targets)
-    ds = pair_diffs(logits)
-    if target_of is not None: q = target_of(q, ds)
-    cross = _mean_pairs(F.binary_cross_entropy_with_logits(ds, q, reduction='none'))
-    return lam * within_loss(logits, targets, target_of) + (1 - lam) * cross
+    if target_of is not None: q = target_of(q, logits.detach()[:, :, None] > partners(logits.detach()))
+    return lam * within_loss(logits, targets, target_of) + (1 - lam) * partner_logistic(logits, q)
 
 # %% ../nbs/08_pref_probe.ipynb #edddeb41
 WITHIN = Knob(float, .5, 0, 1, 'weight of the within-example class comparisons (the rest: across examples)')
@@ -108,19 +187,19 @@ def prefs_within_loss(logits, targets, knobs, frac):
 def self_harden_loss(logits, targets, knobs, frac):
     "`prefs_within` whose targets mix in the student's own (detached) comparisons with a weight ramping to `aux_max`."
     alpha = aux_alpha(frac, knobs['aux_max'], .2).view(-1, 1, 1, 1)
-    return _shared_scale(logits, targets, knobs, lambda q, ds: (1 - alpha) * q + alpha * (ds.detach() > 0).float())
+    return _shared_scale(logits, targets, knobs, lambda q, wins: (1 - alpha) * q + alpha * wins.float())
 
 # %% ../nbs/08_pref_probe.ipynb #811d2d2c
 @register_loss('confdiff', correct=FLAG('1: clamp each partial risk at 0 (the non-negative correction)'))
 def confdiff_loss(logits, targets, knobs, frac):
     "Unbiased (or, with `correct=1`, non-negative-corrected) one-vs-rest risk from in-batch confidence differences."
-    prior = targets.mean(1, keepdim=True)[:, :, None]                      # (H, 1, 1, k)
-    part = partner_index(logits.shape[1], device=logits.device)
-    c = -pair_diffs(targets)                                               # p_j - p_i
-    li, lj = F.softplus(-logits)[:, :, None, :], F.softplus(-logits)[:, part]   # l(f(x_i)), l(f(x_j))
-    ni, nj = F.softplus(logits)[:, :, None, :], F.softplus(logits)[:, part]     # l(-f(x_i)), l(-f(x_j))
-    parts = torch.stack([((prior - c) * li).mean((1, 2)), ((1 - prior + c) * ni).mean((1, 2)),
-                         ((prior + c) * lj).mean((1, 2)), ((1 - prior - c) * nj).mean((1, 2))])   # (4, H, k)
+    p, prior, m = targets, targets.mean(1), lambda t: t.mean(1)          # m: the mean over the batch, (H, B, k) -> (H, k)
+    l, n = F.softplus(-logits), F.softplus(logits)                         # l(f(x)), l(-f(x))
+    pbar, lbar, nbar = partner_mean(p), partner_mean(l), partner_mean(n)    # means over each example's partners
+    # the pair means of c l_i = (p_j - p_i) l_i and of c l_j, reduced to partner means (every example is P examples' partner)
+    cli, cni = m(l * (pbar - p)), m(n * (pbar - p))
+    clj, cnj = m(p * l) - m(p * lbar), m(p * n) - m(p * nbar)
+    parts = torch.stack([prior * m(l) - cli, (1 - prior) * m(n) + cni, prior * m(l) + clj, (1 - prior) * m(n) - cnj])   # (4, H, k)
     fix = _knob(knobs, 'correct').view(1, -1, 1) > 0
     return 0.5 * torch.where(fix, parts.clamp_min(0), parts).sum(0).mean(-1)
 

@@ -65,12 +65,13 @@ def random_error_control(data:W2SData, # one seed's data
                 control_gap_uniform=p[1] - p[0], control_gap_confusion=p[2] - p[0])
 
 # %% ../nbs/23_regime.ipynb #e7f44b2d
-def _ridge_r2(xa, ya, xb, yb, alpha):
-    "R² on (xb, yb) of ridge fitted on (xa, ya), pooled over columns; inputs standardised with xa's statistics."
+def _ridge_r2s(xa, ya, xb, yb, alphas):
+    "R² on (xb, yb) of ridge maps fitted on (xa, ya), one per penalty in `alphas`, pooled over columns; inputs standardised with xa's statistics; one Gram matrix for all penalties."
     mu, sd, ym = xa.mean(0), xa.std(0).clamp_min(1e-8), ya.mean(0)
     xa, xb = (xa - mu) / sd, (xb - mu) / sd
-    w = torch.linalg.solve(xa.T @ xa + alpha * len(xa) * torch.eye(xa.shape[1], dtype=xa.dtype), xa.T @ (ya - ym))
-    return 1 - ((xb @ w + ym - yb) ** 2).sum().item() / max(((yb - ym) ** 2).sum().item(), 1e-12)
+    gram, cross, eye = xa.T @ xa, xa.T @ (ya - ym), torch.eye(xa.shape[1], dtype=xa.dtype)
+    total = max(((yb - ym) ** 2).sum().item(), 1e-12)
+    return [1 - ((xb @ torch.linalg.solve(gram + al * len(xa) * eye, cross) + ym - yb) ** 2).sum().item() / total for al in alphas]
 
 def view_r2(x:Tensor, # (n, d) strong features
             target:Tensor, # (n, f) what to predict: the weak inputs, its logits or one-hot truth
@@ -83,8 +84,10 @@ def view_r2(x:Tensor, # (n, d) strong features
     perm = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed))
     fit, score = perm[:int(frac * len(x))], perm[int(frac * len(x)):]
     a, b = fit[:len(fit) * 3 // 4], fit[len(fit) * 3 // 4:]
-    alpha = max(alphas, key=lambda al: _ridge_r2(x[a], target[a], x[b], target[b], al))
-    return _ridge_r2(x[fit], target[fit], x[score], target[score], alpha)
+    inner = _ridge_r2s(x[a], target[a], x[b], target[b], alphas)
+    alpha = alphas[inner.index(max(inner))]   # the first best, as `max` over the penalties picks
+    return _ridge_r2s(x[fit], target[fit], x[score], target[score], [alpha])[0]
+
 
 # %% ../nbs/23_regime.ipynb #a712e003
 REGIME_KEYS = dict(
