@@ -547,14 +547,16 @@ LEGACY_LOSSES = dict(bt_hard=legacy_bt_hard, bt_soft=legacy_bt_soft, prefs_withi
 def bench_pair_losses(cfg) -> list[dict]:
     """Section 9: one `train_heads` call on the offline default's selection heads (the shared grid of 6 learning-rate x weight-decay
     configurations x 2 values of each loss's knob, 5 seeds: 60 heads, n = 3200) per pairwise loss, its previous autograd form
-    (`LEGACY_LOSSES`, registered under `legacy_<name>` with the same knobs) and cross-entropy; one thread, interleaved, best of each."""
-    from w2s_prefs.probes import train_heads, LOSSES, Loss
+    (`LEGACY_LOSSES`, registered under `legacy_<name>` with the same knobs) and cross-entropy; one thread, interleaved, best of each.
+    Then the auxiliary-confidence losses, and every loss's declared step cost (`probes.Loss.cost`) next to its measured ratio."""
+    from w2s_prefs.probes import train_heads, LOSSES, Loss, get_loss
     import w2s_prefs.pref_probe   # registers the current losses
     n_fit, d, S, ep = int(round(.8 * cfg.train_n)), 1280, cfg.train_seeds, cfg.loss_epochs
     x = torch.stack([features(n_fit, d, seed=s) for s in range(S)])
     t = torch.stack([weak_probs(n_fit, seed=s) for s in range(S)])
     knob = dict(bt_hard=dict(weighted=1, margin=[0., .1]), bt_soft=dict(smooth=[0., .1]), prefs_within=dict(within=[.5, .9]),
-                self_harden=dict(within=.5, aux_max=[.5, .75]), confdiff=dict(correct=[0, 1]), ce=dict(smooth=[0., .1]))
+                self_harden=dict(within=.5, aux_max=[.5, .75]), confdiff=dict(correct=[0, 1]), ce=dict(smooth=[0., .1]),
+                aux_conf=dict(aux_max=[.5, .75]), aux_conf_balanced=dict(aux_max=[.5, .75]))
     def heads(loss):
         fixed = {k: v for k, v in knob[loss].items() if not isinstance(v, list)}
         (name, values), = [(k, v) for k, v in knob[loss].items() if isinstance(v, list)]
@@ -575,6 +577,13 @@ def bench_pair_losses(cfg) -> list[dict]:
                          ratio=tm['now'] / ce, target='x a cross-entropy call',
                          raw=dict(loss=name, form='now', seconds=tm['now'], speedup=tm['before'] / tm['now'], vs_ce=tm['now'] / ce)))
     for name in LEGACY_LOSSES: LOSSES.pop(f'legacy_{name}')
+    for name in ('aux_conf', 'aux_conf_balanced'):   # the other losses that declare a step cost (no previous form to compare)
+        tm = interleaved_best({'now': run(name, heads(name))}, cfg.reps_train)
+        rows.append(dict(section='9 losses', case=f'  {name}', time_s=tm['now'], ratio=tm['now'] / ce, target='x a cross-entropy call',
+                         raw=dict(loss=name, form='now', seconds=tm['now'], vs_ce=tm['now'] / ce)))
+    costs = {r['raw']['loss']: r['raw']['vs_ce'] for r in rows if r['raw'].get('form') == 'now'}
+    rows.append(dict(section='9 losses', case='  declared costs (`probes.Loss.cost`) against these ratios: ' + ', '.join(
+        f"{n} {get_loss(n).cost:g} vs {v:.1f}" for n, v in costs.items())))
     return rows
 
 # ----------------------------------------------------------------------------------- 4. end to end

@@ -8,7 +8,7 @@ Docs: https://w2s-prefs.github.io/w2s_prefs/experiment.html.md"""
 
 # %% ../nbs/17_experiment.ipynb #4e3df31e
 from __future__ import annotations
-import dataclasses, platform, time
+import contextlib, dataclasses, platform, time
 from dataclasses import dataclass, field
 from typing import NamedTuple
 from pathlib import Path
@@ -32,8 +32,8 @@ from .runs import default_workers, worker_map, run_cache_key, cached_fit, code_d
 from .storage import clean_stale_tmp, cache_key, load_entry, save_entry, fingerprint
 
 # %% auto #0
-__all__ = ['PAIRWISE_STEP_COST', 'synthetic_data', 'SyntheticSource', 'draw', 'load_superset', 'load_data', 'superset_for',
-           'pair_diagnostics', 'per_class_accuracy', 'Job', 'fit_cost', 'run_experiment', 'versions', 'run_config']
+__all__ = ['synthetic_data', 'SyntheticSource', 'draw', 'load_superset', 'load_data', 'superset_for', 'pair_diagnostics',
+           'per_class_accuracy', 'Job', 'fit_cost', 'run_experiment', 'versions', 'run_config']
 
 # %% ../nbs/17_experiment.ipynb #549d9c23
 def _jsonable(o):
@@ -177,17 +177,14 @@ class Job(NamedTuple):
 
 
 # %% ../nbs/17_experiment.ipynb #d4aa3df9
-PAIRWISE_STEP_COST = 2   # a `pref_probe` loss's training step against a cross-entropy step (measured 1.6-3.0x, above)
-
-def fit_cost(m:Method) -> int:
-    "Rough relative training cost of `m`: configurations x ensemble members x its loss's step cost. It orders the workers' queue, nothing else."
-    step = PAIRWISE_STEP_COST if get_loss(m.loss).fn.__module__ == 'w2s_prefs.pref_probe' else 1
-    return len(m.configs) * max(1, m.ensemble) * step
+def fit_cost(m:Method) -> float:
+    "Rough relative training cost of `m`: configurations x ensemble members x its loss's step cost (`probes.Loss.cost`). It orders the workers' queue, nothing else."
+    return len(m.configs) * max(1, m.ensemble) * get_loss(m.loss).cost
 
 
 # %% ../nbs/17_experiment.ipynb #ea82ecb7
 def _fit_all(ms:list, draws:dict, settings:dict, cache:Path|None, workers:int, progress:bool) -> list:
-    "Fit the recipe's baseline first (its weak-label choice sets the fixed recipe), then every other method with that recipe: finished ones read here, the rest by workers, longest first."
+    "Fit the recipe's baseline first (its weak-label choice sets the fixed recipe; on a cold run the workers start meanwhile), then every other method with that recipe: finished ones read here, the rest by workers, longest first."
     from tqdm.auto import tqdm
     def job(m, recipe) -> Job:
         s = dict(settings, recipe=recipe)
@@ -195,14 +192,18 @@ def _fit_all(ms:list, draws:dict, settings:dict, cache:Path|None, workers:int, p
         return Job(m, draws, s, cache/f'{stem}.pt' if cache else None, meta)
     base = next(i for i, m in enumerate(ms) if m.name == RECIPE_BASELINE)
     bar = tqdm(total=len(ms), desc='methods', unit='method', disable=not progress)
-    fits = {base: cached_fit(job(ms[base], None))}
-    bar.update()
-    jobs = {i: job(ms[i], fits[base]['recipe']) for i in range(len(ms)) if i != base}
-    finished = [i for i, j in jobs.items() if j.entry is not None and j.entry.is_file()]
-    with cpu_threads(1):   # an entry that turns out unsound is retrained here on one thread, as a worker would
-        for i in finished: fits[i] = cached_fit(jobs[i]); bar.update()   # no worker process to start for these
-    todo = sorted((i for i in jobs if i not in fits), key=lambda i: -fit_cost(ms[i]))   # longest first
-    with worker_map(min(workers, len(todo)) or 1) as mapper:
+    first = job(ms[base], None)
+    cold = first.entry is None or not first.entry.is_file()   # the baseline trains, so will the rest: their keys hold its recipe
+    with contextlib.ExitStack() as stack:
+        early = stack.enter_context(worker_map(min(workers, len(ms) - 1), warm=True)) if cold and workers > 1 else None
+        fits = {base: cached_fit(first)}   # (the workers start and import meanwhile)
+        bar.update()
+        jobs = {i: job(ms[i], fits[base]['recipe']) for i in range(len(ms)) if i != base}
+        finished = [i for i, j in jobs.items() if j.entry is not None and j.entry.is_file()]
+        with cpu_threads(1):   # an entry that turns out unsound is retrained here on one thread, as a worker would
+            for i in finished: fits[i] = cached_fit(jobs[i]); bar.update()   # no worker process to start for these
+        todo = sorted((i for i in jobs if i not in fits), key=lambda i: -fit_cost(ms[i]))   # longest first
+        mapper = early or stack.enter_context(worker_map(min(workers, len(todo)) or 1))
         for i, fit in zip(todo, mapper(cached_fit, [tuple(jobs[i]) for i in todo])):
             fits[i] = fit; bar.update()   # (plain tuples: a notebook's `Job` cannot be unpickled by a worker)
     bar.close()
@@ -309,10 +310,11 @@ def run_experiment(source, # `Superset` (data-varying seeds), `W2SData` (fixed s
 
 # %% ../nbs/17_experiment.ipynb #4dc1f490
 def versions() -> dict:
-    "Versions of Python, w2s_prefs and the libraries that change numbers."
+    "Versions of Python, w2s_prefs (and a digest of its source: `runs.code_digest`) and the libraries that change numbers."
     import torchvision, numpy, scipy
     out = dict(python=platform.python_version(), w2s_prefs=w2s_prefs.__version__, torch=torch.__version__,
-               torchvision=torchvision.__version__, numpy=numpy.__version__, scipy=scipy.__version__, numerics=cpu_numerics())
+               torchvision=torchvision.__version__, numpy=numpy.__version__, scipy=scipy.__version__, numerics=cpu_numerics(),
+               code=code_digest())
     try:
         import timm; out['timm'] = timm.__version__
     except ImportError: pass

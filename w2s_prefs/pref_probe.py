@@ -11,9 +11,9 @@ from torch import Tensor
 from .probes import Heads, Knob, AUX_KNOBS, SMOOTH, register_loss, aux_alpha, soft_cross_entropy, smoothed
 
 # %% auto #0
-__all__ = ['PARTNERS', 'SPREAD', 'FLAG', 'WITHIN', 'CALIBRATION_RIDGE', 'partner_index', 'partners', 'partner_mean', 'pair_diffs',
-           'class_diffs', 'soft_bt_target', 'partner_logistic', 'class_logistic', 'bt_hard_loss', 'bt_soft_loss',
-           'within_loss', 'prefs_within_loss', 'self_harden_loss', 'confdiff_loss', 'calibrate']
+__all__ = ['PARTNERS', 'SPREAD', 'FLAG', 'COST', 'WITHIN', 'CALIBRATION_RIDGE', 'partner_index', 'partners', 'partner_mean',
+           'pair_diffs', 'class_diffs', 'soft_bt_target', 'partner_logistic', 'class_logistic', 'bt_hard_loss',
+           'bt_soft_loss', 'within_loss', 'prefs_within_loss', 'self_harden_loss', 'confdiff_loss', 'calibrate']
 
 # %% ../nbs/08_pref_probe.ipynb #8c74d94b
 PARTNERS = 16
@@ -31,8 +31,8 @@ def partners(v:Tensor, partners_:int=PARTNERS) -> Tensor:
     return torch.cat([v, v[:, :P]], 1).unfold(1, P + 1, 1)[..., 1:].transpose(-1, -2)
 
 def partner_mean(v:Tensor, partners_:int=PARTNERS) -> Tensor:
-    "Mean over each example's partners: `(H, B, k) -> (H, B, k)`."
-    return partners(v, partners_).mean(2)
+    "Mean over each example's partners: `(H, B, k) -> (H, B, k)`; a lone example (a batch of one) is its own, so its differences with them are 0."
+    return partners(v, partners_).mean(2) if v.shape[1] > 1 else v.clone()
 
 
 # %% ../nbs/08_pref_probe.ipynb #6f7430d3
@@ -122,7 +122,7 @@ def partner_logistic(v:Tensor, # (H, B, k) scores
                      w:Tensor|None=None, # (H, B, P, k) pair weights (None: the plain mean)
                     ) -> Tensor:
     "Per head, the mean (or `w`-weighted mean) over the in-batch pairs of the logistic loss of `s_i - s_partner` against `q`."
-    n = q[0].numel() if w is None else w.sum(tuple(range(1, w.ndim))).clamp_min(1e-12)
+    n = max(q[0].numel(), 1) if w is None else w.sum(tuple(range(1, w.ndim))).clamp_min(1e-12)   # no pairs (a batch of one): 0
     if _spread_ok(v, 1): return _PartnerLogistic.apply(v, q, w, q.shape[2]) / n
     return _logistic_sum(pair_diffs(v, q.shape[2]), q, w) / n
 
@@ -138,8 +138,12 @@ def class_logistic(v:Tensor, # (H, B, k) scores
 # %% ../nbs/08_pref_probe.ipynb #669f84d8
 FLAG = lambda doc: Knob(int, 0, 0, 1, doc)
 
+# %% ../nbs/08_pref_probe.ipynb #212952e1
+COST = dict(bt_hard=3.2, bt_soft=2.3, prefs_within=3.1, self_harden=3.8, confdiff=2.)   # each loss's training step against cross-entropy's, measured (`benchmarks/bench.py` section 9): orders the workers' queue only
+
+
 # %% ../nbs/08_pref_probe.ipynb #a96226d6
-@register_loss('bt_hard', margin=Knob(float, 0., 0, 1, "a pair counts only if its weak confidence gap exceeds this"),
+@register_loss('bt_hard', cost=COST['bt_hard'], margin=Knob(float, 0., 0, 1, "a pair counts only if its weak confidence gap exceeds this"),
                weighted=FLAG("1: weight each pair by its weak confidence gap"),
                same_class=FLAG("1: only pairs whose two examples share the weak argmax, for that class"))
 def bt_hard_loss(logits, targets, knobs, frac):
@@ -153,14 +157,14 @@ def bt_hard_loss(logits, targets, knobs, frac):
     return partner_logistic(logits, (gap > 0).float(), w)   # the more confident example of each pair wins (a tie has no weight)
 
 # %% ../nbs/08_pref_probe.ipynb #e22b8d2b
-@register_loss('bt_soft', smooth=SMOOTH)
+@register_loss('bt_soft', cost=COST['bt_soft'], smooth=SMOOTH)
 def bt_soft_loss(logits, targets, knobs, frac):
     "Bradley-Terry on in-batch pairs with soft targets `p_i / (p_i + p_j)` per class."
     return partner_logistic(logits, soft_bt_target(smoothed(targets, knobs)))
 
 # %% ../nbs/08_pref_probe.ipynb #c8bbf76f
 def within_loss(logits, targets, target_of=None):
-    "Soft Bradley-Terry between the classes of each example, mean over ordered class pairs `a != b`: `(H, B, k) -> (H,)`."
+    "Soft Bradley-Terry between the classes of each example, mean over ordered class pairs `a != b`: `(H, B, k) -> (H,)`; `target_of(q, wins)` may rewrite the targets, `wins` the student's own (detached) `s_a > s_b`."
     k = logits.shape[-1]
     q = targets[..., :, None] / (targets[..., :, None] + targets[..., None, :]).clamp_min(1e-12)
     if target_of is not None: q = target_of(q, logits.detach()[..., :, None] > logits.detach()[..., None, :])
@@ -177,20 +181,20 @@ def _shared_scale(logits, targets, knobs, target_of=None):
 WITHIN = Knob(float, .5, 0, 1, 'weight of the within-example class comparisons (the rest: across examples)')
 
 # %% ../nbs/08_pref_probe.ipynb #6d61b5a7
-@register_loss('prefs_within', within=WITHIN)
+@register_loss('prefs_within', cost=COST['prefs_within'], within=WITHIN)
 def prefs_within_loss(logits, targets, knobs, frac):
     "`within` x within-example class comparisons + (1 - `within`) x soft cross-example Bradley-Terry."
     return _shared_scale(logits, targets, knobs)
 
 # %% ../nbs/08_pref_probe.ipynb #266d11e5
-@register_loss('self_harden', within=WITHIN, aux_max=AUX_KNOBS['aux_max'])
+@register_loss('self_harden', cost=COST['self_harden'], within=WITHIN, aux_max=AUX_KNOBS['aux_max'])
 def self_harden_loss(logits, targets, knobs, frac):
     "`prefs_within` whose targets mix in the student's own (detached) comparisons with a weight ramping to `aux_max`."
     alpha = aux_alpha(frac, knobs['aux_max'], .2).view(-1, 1, 1, 1)
     return _shared_scale(logits, targets, knobs, lambda q, wins: (1 - alpha) * q + alpha * wins.float())
 
 # %% ../nbs/08_pref_probe.ipynb #811d2d2c
-@register_loss('confdiff', correct=FLAG('1: clamp each partial risk at 0 (the non-negative correction)'))
+@register_loss('confdiff', cost=COST['confdiff'], correct=FLAG('1: clamp each partial risk at 0 (the non-negative correction)'))
 def confdiff_loss(logits, targets, knobs, frac):
     "Unbiased (or, with `correct=1`, non-negative-corrected) one-vs-rest risk from in-batch confidence differences."
     p, prior, m = targets, targets.mean(1), lambda t: t.mean(1)          # m: the mean over the batch, (H, B, k) -> (H, k)

@@ -16,8 +16,9 @@ from torch import Tensor
 __all__ = ['HEAD_KNOBS', 'HEAD_KEYS', 'LOSSES', 'LOSS_MODULES', 'SMOOTH', 'AUX_KNOBS', 'LinearProbe', 'as_soft_targets',
            'soft_cross_entropy', 'cosine_factor', 'cpu_threads', 'auto_threads', 'Knob', 'Loss', 'register_loss',
            'get_loss', 'loss_names', 'loss_knobs', 'check_knobs', 'per_head_ce', 'smoothed', 'ce_loss', 'Heads',
-           'Ensemble', 'train_heads', 'train_probe', 'aux_alpha', 'largest_remainder', 'balanced_hard',
-           'aux_conf_targets', 'param_grid', 'weak_split', 'score_probs', 'weak_score', 'select_hparams']
+           'Ensemble', 'stacked_logits', 'train_heads', 'train_probe', 'aux_alpha', 'largest_remainder',
+           'balanced_hard', 'aux_conf_targets', 'param_grid', 'weak_split', 'score_probs', 'weak_score',
+           'select_hparams']
 
 # %% ../nbs/03_probes.ipynb #913678ad
 class LinearProbe(nn.Module):
@@ -136,22 +137,25 @@ HEAD_KEYS = tuple(HEAD_KNOBS)
 # %% ../nbs/03_probes.ipynb #bbe7a57d
 @dataclass(frozen=True)
 class Loss:
-    "A registered loss: `fn(logits (H,B,k), targets (H,B,k), knobs {name: (H,) tensor}, frac) -> (H,)` and its declared knobs."
+    "A registered loss: `fn(logits (H,B,k), targets (H,B,k), knobs {name: (H,) tensor}, frac) -> (H,)`, its declared knobs and its step cost."
     name:str
     fn:Callable
     knobs:dict
+    cost:float=1. # a training step's time against a cross-entropy step's (a scheduling hint: it changes no number)
     def __call__(self, *args): return self.fn(*args)
 
 LOSSES = {}
 
 # %% ../nbs/03_probes.ipynb #e8365d0f
 def register_loss(name:str, # the name `train_heads(loss=...)` and `Method.loss` use
+                  cost:float=1., # its training step's time against cross-entropy's, measured (`benchmarks/bench.py` section 9): orders the workers' queue
                   **knobs:Knob, # the knobs the loss reads from its heads, each with its type, default and range
                  ):
     "Decorator: register `fn(logits, targets, knobs, frac) -> (H,) loss` under `name`, accepting the knobs declared."
     clash = set(knobs) & set(HEAD_KNOBS)
     if clash: raise ValueError(f"loss {name!r} declares {', '.join(sorted(clash))}, which every head already has")
-    def _deco(fn): LOSSES[name] = Loss(name, fn, knobs); return fn
+    if not (isinstance(cost, (int, float)) and cost > 0): raise ValueError(f"loss {name!r}: cost must be a positive number, got {cost!r}")
+    def _deco(fn): LOSSES[name] = Loss(name, fn, knobs, float(cost)); return fn
     return _deco
 
 # %% ../nbs/03_probes.ipynb #11aa7f7d
@@ -303,27 +307,46 @@ def _slot_values(heads, key, src, knob):
     return torch.tensor([float(h[key]) for h in heads], dtype=knob.dtype, device=src.device).index_select(0, src)
 
 # %% ../nbs/03_probes.ipynb #ae15312f
-def _stacked_logits(xb, W, b):
-    "Logits (U * G, B, k) of every slot on its group's batch `xb` (U, B, d), from weights `W` (U, G, k, d) and biases `b` (U * G, k)."
+def stacked_logits(xb:Tensor, # (U, B, d) each group's batch (its G slots share it)
+                   W:Tensor, # (U, G, k, d) the slots' weights, rows of length d (`nn.Linear`'s layout)
+                   b:Tensor, # (U * G, k) their biases
+                  ) -> Tensor:
+    "Logits (U * G, B, k) of every slot on its group's batch: one batched `(B, d) x (d, G k)` product per group."
     U, G, k, d = W.shape
     B = xb.shape[1]
     z = torch.bmm(xb, W.view(U, G * k, d).transpose(1, 2)).view(U, B, G, k).transpose(1, 2).reshape(U * G, B, k)
     return z.add_(b[:, None])
 
 # %% ../nbs/03_probes.ipynb #e0aaad2a
-def _linear_grads(g, xb, W, wd):
-    "Gradients of the weights (U, G, k, d) and biases (U * G, k) from `g` = dL/dlogits (U * G, B, k), with L2 penalty `wd` (U * G,)."
+def _linear_grads(g, xb, W, wd, out):
+    "Write the gradients of the weights (U, G, k, d) and biases (U * G, k) into `out` = (gW, gb), from `g` = dL/dlogits (U * G, B, k), with L2 penalty `wd` (U * G,)."
     U, G, k, d = W.shape
     B = xb.shape[1]
-    gb = g.sum(1)
-    gW = torch.bmm(g.view(U, G, B, k).transpose(2, 3).reshape(U, G * k, B), xb).view(U, G, k, d)
-    return gW.addcmul_(wd.view(U, G, 1, 1), W), gb
+    gW, gb = out
+    torch.sum(g, 1, out=gb)
+    torch.bmm(g.view(U, G, B, k).transpose(2, 3).reshape(U, G * k, B), xb, out=gW.view(U, G * k, d))
+    gW.view(U, G, k, d).addcmul_(wd.view(U, G, 1, 1), W)
+
 
 # %% ../nbs/03_probes.ipynb #ad0138cb
-def _adam(p, g, m, v, step_size, bc2, eps=1e-8, b1=.9, b2=.999):
-    "One Adam update in place (`torch.optim.Adam`'s arithmetic) with a `step_size` = lr / (1 - b1^t) that broadcasts against `p` (one per head)."
-    m.lerp_(g, 1 - b1); v.mul_(b2).addcmul_(g, g, value=1 - b2)
-    p.sub_(torch.div(m, v.sqrt().div_(math.sqrt(bc2)).add_(eps)).mul_(step_size))
+class _SlotAdam:
+    "Adam on stacked parameters whose first axis is the slot, each slot with its own learning rate: one `torch._fused_adam_` call (the kernel of `torch.optim.Adam(fused=True)`) per distinct rate."
+    def __init__(self, params:list, # tensors (S, ...) updated in place
+                 lr:Tensor, # (S,) each slot's peak learning rate; 0: the slot never moves (padding)
+                 betas:tuple=(.9, .999), eps:float=1e-8):
+        self.grads = [torch.zeros_like(p) for p in params]   # the caller writes each step's gradients here
+        state = [params, self.grads, [torch.zeros_like(p) for p in params], [torch.zeros_like(p) for p in params]]
+        self.t = torch.zeros((), device=lr.device)   # the step count, which the kernel reads (and does not advance)
+        self.calls = [(rate, [[x[s] for x in ts for s in (lr == rate).nonzero().flatten().tolist()] for ts in state])
+                      for rate in lr.unique().tolist() if rate > 0]
+        self.opts = dict(beta1=betas[0], beta2=betas[1], weight_decay=0., eps=eps, amsgrad=False, maximize=False)
+
+    def step(self, factor:float=1.):
+        "One update, every slot's learning rate scaled by `factor` (the schedule)."
+        self.t += 1
+        for rate, (p, g, m, v) in self.calls:
+            torch._fused_adam_(p, g, m, v, [], [self.t] * len(p), lr=rate * factor, **self.opts)
+
 
 # %% ../nbs/03_probes.ipynb #7b223dc1
 def _trained_heads(W, b, mean, std, pos, slot_data):
@@ -367,7 +390,7 @@ def train_heads(x:Tensor, # (n, d) or (D, n, d): D training sets of equal size
     option = lambda key, knob: _slot_values(heads, key, src, knob)
     lr, wd = option('lr', HEAD_KNOBS['lr']) * real, option('weight_decay', HEAD_KNOBS['weight_decay'])   # padding never moves
     knobs = {key: option(key, knob) for key, knob in loss_fn.knobs.items()}
-    moments = [torch.zeros_like(p) for p in (W, W, b, b)]             # Adam's first and second moments of W and of b
+    adam = _SlotAdam([W.view(U * G, k, d), b], lr)                    # its `grads` take each step's gradients
     steps, history = math.ceil(n / batch_size), []
     total = epochs * steps
     from tqdm.auto import tqdm
@@ -380,14 +403,11 @@ def train_heads(x:Tensor, # (n, d) or (D, n, d): D training sets of equal size
                 rows = order[:, s * batch_size:(s + 1) * batch_size]
                 B, flat = rows.shape[1], rows.reshape(-1)
                 xb, tb = xs.index_select(0, flat).view(U, B, d), t.index_select(0, flat).view(U, B, k)
-                logits = _stacked_logits(xb, W, b).requires_grad_()
+                logits = stacked_logits(xb, W, b).requires_grad_()
                 per_head = loss_fn(logits, tb.index_select(0, slot_group), knobs, (epoch * steps + s) / total)
                 g, = torch.autograd.grad((per_head * real if padded else per_head).sum(), logits)
-                gW, gb = _linear_grads(g, xb, W, wd)
-                step = epoch * steps + s + 1
-                size = lr * cosine_factor(step - 1, total) / (1 - .9 ** step)   # Adam's step size with its first bias correction
-                _adam(W, gW, moments[0], moments[1], size.view(U, G, 1, 1), 1 - .999 ** step)
-                _adam(b, gb, moments[2], moments[3], size[:, None], 1 - .999 ** step)
+                _linear_grads(g, xb, W, wd, adam.grads)
+                adam.step(cosine_factor(epoch * steps + s, total))
                 loss_sum += per_head.detach() * B
             out = _trained_heads(W, b, mean, std, pos, group_data[slot_group])
             rec = dict(epoch=epoch, train_loss=(loss_sum.index_select(0, pos) / n).tolist())
@@ -522,8 +542,8 @@ def _aux_loss(balanced):
         return per_head_ce(logits, aux_conf_targets(logits, targets, alpha, balanced))
     return loss
 
-register_loss('aux_conf', **AUX_KNOBS)(_aux_loss(False))
-register_loss('aux_conf_balanced', **AUX_KNOBS)(_aux_loss(True))
+register_loss('aux_conf', **AUX_KNOBS)(_aux_loss(False))   # costs: `benchmarks/bench.py` section 9 measures them
+register_loss('aux_conf_balanced', cost=2.6, **AUX_KNOBS)(_aux_loss(True))
 
 # %% ../nbs/03_probes.ipynb #e52199b0
 def param_grid(**axes) -> list[dict]:

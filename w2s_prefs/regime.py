@@ -14,7 +14,7 @@ from .metrics import accuracy, as_labels, pgr
 from .superset import W2SData
 
 # %% auto #0
-__all__ = ['REGIME_KEYS', 'copy_rate', 'random_error_labels', 'random_error_control', 'view_r2', 'regime_diagnostics']
+__all__ = ['REGIME_KEYS', 'copy_rate', 'random_error_labels', 'random_error_control', 'view_r2s', 'view_r2', 'regime_diagnostics']
 
 # %% ../nbs/23_regime.ipynb #146efece
 def copy_rate(student, # (n,) labels or (n, k) probabilities of the student on the test set
@@ -65,28 +65,41 @@ def random_error_control(data:W2SData, # one seed's data
                 control_gap_uniform=p[1] - p[0], control_gap_confusion=p[2] - p[0])
 
 # %% ../nbs/23_regime.ipynb #e7f44b2d
-def _ridge_r2s(xa, ya, xb, yb, alphas):
-    "R² on (xb, yb) of ridge maps fitted on (xa, ya), one per penalty in `alphas`, pooled over columns; inputs standardised with xa's statistics; one Gram matrix for all penalties."
-    mu, sd, ym = xa.mean(0), xa.std(0).clamp_min(1e-8), ya.mean(0)
+def _ridge_r2s(xa, yas, xb, ybs, alphas):
+    "For each target (rows `ya` of `yas` fitted, `yb` of `ybs` scored): R² on (xb, yb) of ridge maps fitted on (xa, ya), one per penalty in `alphas`, pooled over its columns; inputs standardised with xa's statistics; one Gram matrix and one solve per penalty for all targets."
+    mu, sd = xa.mean(0), xa.std(0).clamp_min(1e-8)
     xa, xb = (xa - mu) / sd, (xb - mu) / sd
-    gram, cross, eye = xa.T @ xa, xa.T @ (ya - ym), torch.eye(xa.shape[1], dtype=xa.dtype)
-    total = max(((yb - ym) ** 2).sum().item(), 1e-12)
-    return [1 - ((xb @ torch.linalg.solve(gram + al * len(xa) * eye, cross) + ym - yb) ** 2).sum().item() / total for al in alphas]
+    yms, widths = [ya.mean(0) for ya in yas], [ya.shape[1] for ya in yas]
+    gram, eye = xa.T @ xa, torch.eye(xa.shape[1], dtype=xa.dtype)
+    cross = xa.T @ torch.cat([ya - ym for ya, ym in zip(yas, yms)], 1)   # the targets side by side: one right-hand side
+    totals = [max(((yb - ym) ** 2).sum().item(), 1e-12) for yb, ym in zip(ybs, yms)]
+    per_alpha = [[1 - ((p + ym - yb) ** 2).sum().item() / t for p, ym, yb, t in
+                  zip((xb @ torch.linalg.solve(gram + al * len(xa) * eye, cross)).split(widths, 1), yms, ybs, totals)] for al in alphas]
+    return [list(r) for r in zip(*per_alpha)]   # per target, one R² per penalty
 
-def view_r2(x:Tensor, # (n, d) strong features
-            target:Tensor, # (n, f) what to predict: the weak inputs, its logits or one-hot truth
-            alphas:tuple=(1e-3, 1e-2, 1e-1, 1.), # ridge penalties tried (times n)
-            frac:float=.5, # share of rows the map is fitted on; the rest score it
-            seed:int=0,
-           ) -> float:
-    "Held-out R² of the best ridge map (penalty chosen inside the fitting rows) from `x` to `target`."
-    x, target = x.double().cpu(), target.double().cpu().reshape(len(target), -1)
+def view_r2s(x:Tensor, # (n, d) strong features
+             targets:list, # (n, f_j) tensors to predict: the weak inputs, its logits, one-hot truth, ...
+             alphas:tuple=(1e-3, 1e-2, 1e-1, 1.), # ridge penalties tried (times n)
+             frac:float=.5, # share of rows the maps are fitted on; the rest score them
+             seed:int=0,
+            ) -> list[float]:
+    "Held-out R² of the best ridge map from `x` to each target (its penalty chosen inside the fitting rows); the targets share the rows, the Gram matrices and the solves."
+    x, ts = x.double().cpu(), [t.double().cpu().reshape(len(t), -1) for t in targets]
     perm = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed))
     fit, score = perm[:int(frac * len(x))], perm[int(frac * len(x)):]
     a, b = fit[:len(fit) * 3 // 4], fit[len(fit) * 3 // 4:]
-    inner = _ridge_r2s(x[a], target[a], x[b], target[b], alphas)
-    alpha = alphas[inner.index(max(inner))]   # the first best, as `max` over the penalties picks
-    return _ridge_r2s(x[fit], target[fit], x[score], target[score], [alpha])[0]
+    inner = _ridge_r2s(x[a], [t[a] for t in ts], x[b], [t[b] for t in ts], alphas)
+    chosen = [alphas[r.index(max(r))] for r in inner]   # the first best, as `max` over the penalties picks
+    tried = sorted(set(chosen))
+    outer = _ridge_r2s(x[fit], [t[fit] for t in ts], x[score], [t[score] for t in ts], tried)
+    return [r[tried.index(al)] for r, al in zip(outer, chosen)]
+
+def view_r2(x:Tensor, # (n, d) strong features
+            target:Tensor, # (n, f) what to predict: the weak inputs, its logits or one-hot truth
+            **kwargs, # `alphas`, `frac`, `seed` of `view_r2s`
+           ) -> float:
+    "Held-out R² of the best ridge map (penalty chosen inside the fitting rows) from `x` to `target`."
+    return view_r2s(x, [target], **kwargs)[0]
 
 
 # %% ../nbs/23_regime.ipynb #a712e003
@@ -113,9 +126,9 @@ def regime_diagnostics(data:W2SData, # one seed's data
     "Every regime diagnostic of one seed, as a flat JSON-able dict keyed by `REGIME_KEYS`."
     ctl = random_error_control(data, acc_ceiling, **train_kw)
     x, view = data.x_train.cpu(), data.weak_inputs if weak_inputs is None else weak_inputs
+    r2 = view_r2s(x, [data.weak_train.clamp_min(1e-6).log(), torch.nn.functional.one_hot(data.y_train.cpu(), data.k).float(),
+                      *([] if view is None else [view])])
     out = dict(copy_rate=copy_rate(student, data.weak_test, data.y_test),
                ceiling_copy_rate=copy_rate(ceiling, data.weak_test, data.y_test), **ctl,
-               r2_weak_logits=view_r2(x, data.weak_train.clamp_min(1e-6).log()),
-               r2_truth=view_r2(x, torch.nn.functional.one_hot(data.y_train.cpu(), data.k).float()),
-               r2_weak_inputs=float('nan') if view is None else view_r2(x, view))
+               r2_weak_logits=r2[0], r2_truth=r2[1], r2_weak_inputs=r2[2] if view is not None else float('nan'))
     return {k: float(out[k]) for k in REGIME_KEYS}

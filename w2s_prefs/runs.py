@@ -49,14 +49,20 @@ def _quiet_cancelled_futures(hook):
         hook(args)
     return _hook
 
+def _ready() -> int: return os.getpid()   # a worker's first task when started early: nothing
+
 @contextlib.contextmanager
-def worker_map(workers:int=1):
+def worker_map(workers:int=1, # processes (<= 1: the builtin `map`, in this process)
+               warm:bool=False, # start the workers now, so that they import while the caller still works
+              ):
     "Yield a `map`: the builtin one for `workers <= 1`, else that of a pool of spawned one-thread processes."
     if workers <= 1:
         yield map
         return
     ctx = torch.multiprocessing.get_context('spawn')   # torch's context: tensors are passed through shared memory
     pool = concurrent.futures.ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_init, initargs=(os.getpid(),))
+    if warm:
+        for _ in range(workers): pool.submit(_ready)   # the pool spawns a process per task while none is idle
     try: yield pool.map
     except BaseException:   # interrupted or failed: stop the workers now rather than let them finish their methods
         threading.excepthook = _quiet_cancelled_futures(threading.excepthook)   # left in place: this process is on its way out

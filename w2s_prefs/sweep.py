@@ -20,7 +20,7 @@ from .models import WEAK, STRONG
 from .config import defaults_for
 from .figures import varying, summarize, group_key, settings_label, none_to_nan, save_sweep_figures
 from .cli import w2s_prefs_run, run_settings, USER_ERRORS, normalise_argv
-from .runs import Terminated   # SIGTERM as an interruption, as in `w2s-prefs`
+from .runs import Terminated, code_digest   # SIGTERM as an interruption, as in `w2s-prefs`; the source digest of finished points
 
 # %% auto #0
 __all__ = ['CONTROLLED', 'TRAIN_SETTINGS', 'SYNTHETIC_ALIASES', 'SWEEP_REQUIRED', 'OUTPUT_FILES', 'Assignments', 'settings',
@@ -211,12 +211,11 @@ def run_point(point:dict, # a normalised point (see `normalise_point`)
 SWEEP_REQUIRED = ('accuracy',)   # a point's PGR may be undefined in a seed (the ceiling does not beat the weak supervisor there)
 
 def point_state(pdir:str|Path) -> str:
-    "`'done'` (its results.json loads and passes `results.check_results`), `'failed'` (an error.txt and no such results) or `'missing'`."
+    "`'done'` (its results.json loads, passes `results.check_results` and was written by this code), `'stale'` (by other code: `runs.code_digest`), `'failed'` (an error.txt and no such results) or `'missing'`."
     pdir = Path(pdir)
-    try:
-        load_results(pdir, SWEEP_REQUIRED)
-        return 'done'
+    try: doc = load_results(pdir, SWEEP_REQUIRED)
     except (OSError, ValueError): return 'failed' if (pdir/'error.txt').exists() else 'missing'
+    return 'done' if (doc.get('versions') or {}).get('code') == code_digest() else 'stale'
 
 def point_error(pdir:str|Path) -> str:
     "The one-line message of a failed point (first line of its error.txt)."
