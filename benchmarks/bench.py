@@ -32,7 +32,7 @@ Usage: `python benchmarks/bench.py [--quick] [--sections 1 2 3 4 5 6 7 8 9] [--o
 (see benchmarks/README.md).
 """
 from __future__ import annotations
-import argparse, json, os, platform, resource, shlex, shutil, subprocess, sys, tempfile, time
+import argparse, json, math, os, platform, resource, shlex, shutil, subprocess, sys, tempfile, time
 from pathlib import Path
 import torch
 
@@ -212,7 +212,7 @@ def bench_training(cfg) -> list[dict]:
     each seed's pool) and the final fits (the chosen configuration on each seed's whole pool), previous per-fit trainer against
     `train_heads` (two calls, as `experiment.fit_method` makes them); on the CPU one thread, as in each of the CLI's training processes
     (one per core). B: the other losses, `train_heads` one head at a time against all heads stacked."""
-    from w2s_prefs.probes import train_heads
+    from w2s_prefs.probes import train_heads, loss_knobs
     import w2s_prefs.pref_probe   # registers the preference losses
     n_pool, d, ep, S = cfg.train_n, 1280, cfg.train_epochs, cfg.train_seeds
     n_fit = int(round(.8 * n_pool))
@@ -249,8 +249,8 @@ def bench_training(cfg) -> list[dict]:
         rows.append(dict(section='2 train', case=f'{dev} A check: first head, previous trainer vs stacked, max |weight difference| {same:.1e}',
                          target=f'same fit (< 1e-5) {verdict(same < 1e-5)}'))
         e2 = cfg.train_epochs_b
-        heads = [dict(h, aux_max=.5, within=.5) for h in sel]
         for loss in ('ce', 'aux_conf_balanced', 'prefs_within'):
+            heads = [dict(h, **{k: v for k, v in dict(aux_max=.5, within=.5).items() if k in loss_knobs(loss)}) for h in sel]   # the knobs it has
             per_fit = best_time(lambda: [train_heads(x[h['data']], t[h['data']], [dict(h, data=0)], loss=loss, epochs=e2, threads=threads)
                                          for h in heads], 1, sync)
             batched = best_time(lambda: train_heads(x, t, heads, loss=loss, epochs=e2, threads=threads), 1, sync)
@@ -541,6 +541,18 @@ def legacy_confdiff(logits, targets, knobs, frac):
     fix = knobs['correct'].view(1, -1, 1) > 0
     return 0.5 * torch.where(fix, parts.clamp_min(0), parts).sum(0).mean(-1)
 
+class LegacySlotAdam:
+    "The update `train_heads` made before session 16 (the interface of `probes._SlotAdam`): `torch.optim.Adam`'s arithmetic written out, nine element-wise passes."
+    def __init__(self, params, lr, betas=(.9, .999), eps=1e-8):
+        self.params, self.lr, self.t = params, lr, 0
+        self.grads, self.m, self.v = ([torch.zeros_like(p) for p in params] for _ in range(3))
+    def step(self, factor=1.):
+        self.t += 1
+        size, bc2 = self.lr * factor / (1 - .9 ** self.t), 1 - .999 ** self.t
+        for p, g, m, v in zip(self.params, self.grads, self.m, self.v):
+            m.lerp_(g, .1); v.mul_(.999).addcmul_(g, g, value=.001)
+            p.sub_(torch.div(m, v.sqrt().div_(math.sqrt(bc2)).add_(1e-8)).mul_(size.view(-1, *[1] * (p.ndim - 1))))
+
 LEGACY_LOSSES = dict(bt_hard=legacy_bt_hard, bt_soft=legacy_bt_soft, prefs_within=legacy_prefs_within,
                      self_harden=legacy_self_harden, confdiff=legacy_confdiff)
 
@@ -565,9 +577,21 @@ def bench_pair_losses(cfg) -> list[dict]:
     for name, fn in LEGACY_LOSSES.items(): LOSSES[f'legacy_{name}'] = Loss(f'legacy_{name}', fn, LOSSES[name].knobs)
     run = lambda loss, hs: (lambda: train_heads(x, t, hs, loss=loss, epochs=ep, threads=1))
     train_heads(x[:1, :200], t[:1, :200], heads('ce')[:2], epochs=1, threads=1)   # warm-up
-    ce = interleaved_best(dict(ce=run('ce', heads('ce'))), cfg.reps_train)['ce']
+    import w2s_prefs.probes as probes
+    fused = probes._SlotAdam
+    def legacy_update(fn):   # the same call with the previous Adam update
+        def call():
+            probes._SlotAdam = LegacySlotAdam
+            try: return fn()
+            finally: probes._SlotAdam = fused
+        return call
+    tm = interleaved_best(dict(ce=run('ce', heads('ce')), before=legacy_update(run('ce', heads('ce')))), cfg.reps_train)
+    ce = tm['ce']
+    same = (run('ce', heads('ce'))()[0].weight - legacy_update(run('ce', heads('ce')))()[0].weight).abs().max().item()   # the same fit
     what = f'{len(heads("ce"))} heads, n={n_fit}, d={d}, k={K}, batch 100, {ep} ep, 1 thread'
-    rows = [dict(section='9 losses', case=f'ce: train_heads, {what}', time_s=ce, raw=dict(loss='ce', seconds=ce))]
+    rows = [dict(section='9 losses', case=f'ce: train_heads, {what}', time_s=ce, raw=dict(loss='ce', seconds=ce)),
+            dict(section='9 losses', case=f'  ce with the previous (unfused) Adam update: {tm["before"] / ce:.2f}x the fused one; max |weight difference| {same:.1e}', time_s=tm['before'],
+                 ratio=tm['before'] / ce, target='x a cross-entropy call', raw=dict(loss='ce', form='unfused adam', seconds=tm['before'], max_abs_weight_diff=same))]
     for name in LEGACY_LOSSES:
         hs = heads(name)
         tm = interleaved_best({'now': run(name, hs), 'before': run(f'legacy_{name}', hs)}, cfg.reps_train)
