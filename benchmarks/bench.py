@@ -270,7 +270,8 @@ def bench_extraction(cfg) -> list[dict]:
     from w2s_prefs.data import get_dataset
     from w2s_prefs.models import get_strong, extract, choose_device, CONV_LAYOUT
     from w2s_prefs.embed import embed
-    dev, bs, n = choose_device(), 256, cfg.n_images
+    from w2s_prefs.config import OFFLINE_DEFAULT
+    dev, bs, n = choose_device(), OFFLINE_DEFAULT['extract_batch_size'], cfg.n_images
     sync = torch.cuda.synchronize if dev.type == 'cuda' else (lambda: None)
     data = get_dataset('fashion_mnist', 'train')
     strong = get_strong('effnet_lite0', image_size=64).to(dev)
@@ -291,9 +292,11 @@ def bench_extraction(cfg) -> list[dict]:
         pipeline = lambda: embed(data, idx, None, strong, cache_dir=tmp, batch_size=bs, device=dev, num_workers=nw,
                                  progress=False, verbose=False, use_cache=False)
         loader = lambda: extract(data, idx, [strong], batch_size=bs, device=dev, num_workers=nw, progress=False)
+        both = lambda b: extract(data, idx, [strong, weak_view], batch_size=b, device=dev, num_workers=nw, progress=False)[0]
         bare()  # warm-up
-        t = interleaved_best(dict(bare=bare, bare_nchw=bare_nchw, small_cl=small_cl, small_nchw=small_nchw, embed=pipeline, extract=loader),
-                             cfg.reps_extract, sync)
+        t = interleaved_best(dict(bare=bare, bare_nchw=bare_nchw, small_cl=small_cl, small_nchw=small_nchw, embed=pipeline, extract=loader,
+                                  both=lambda: both(bs), both_256=lambda: both(256)), cfg.reps_extract, sync)
+        same = all(torch.equal(a, b) for a, b in zip(both(bs), both(256)))   # the batch size must not move a feature
     ratio = t['embed'] / t['bare']
     return [dict(section='3 extract', case=f'{dev.type} bare forward effnet_lite0 64px ({n} pre-transformed imgs, bs {bs}), {CONV_LAYOUT}',
                  time_s=t['bare'], rate=fmt_rate(n / t['bare'], 'img')),
@@ -305,6 +308,11 @@ def bench_extraction(cfg) -> list[dict]:
             dict(section='3 extract', case=f'  models.extract (decode + transform + forward), {cfg.extract_workers} DataLoader workers',
                  time_s=t['extract'],
                  rate=fmt_rate(n / t['extract'], 'img'), ratio=t['extract'] / t['bare']),
+            dict(section='3 extract', case=f'  models.extract of both models (the default: student 64px + weak featurizer 32px), bs {bs}',
+                 time_s=t['both'], rate=fmt_rate(n / t['both'], 'img')),
+            dict(section='3 extract', case=f'  the same at bs 256 (the previous default): ratio against bs {bs}; features bit for bit equal: {same}',
+                 time_s=t['both_256'], rate=fmt_rate(n / t['both_256'], 'img'), ratio=t['both_256'] / t['both'],
+                 target=f'equal features {verdict(same)}'),
             dict(section='3 extract', case='  embed.embed (extract + cache write), cold cache', time_s=t['embed'],
                  rate=fmt_rate(n / t['embed'], 'img'), ratio=ratio, target=f'<=1.3x {verdict(ratio <= 1.3)}',
                  raw=dict(device=dev.type, n=n, batch_size=bs, num_workers=cfg.extract_workers, seconds=t, img_per_s={k: n / v for k, v in t.items()}))]

@@ -34,7 +34,7 @@ def _whole(name:str, value, lo:int, hi:int|None=None) -> int:
         raise ValueError(f"{name} must be an integer in {lo}..{'' if hi is None else hi}, got {value!r}")
     return int(value)
 
-@register_clean('self_train', 'rounds', "iterated self-training: the student relabels its pool with its argmax")
+@register_clean('self_train', 'rounds', "iterated self-training: the student relabels its pool with its argmax", cost=1.8)   # a student per round
 def self_train_step(x:Tensor, t:Tensor, value, graph=None, seed:int=0) -> tuple[Tensor, Tensor]:
     "`value` rounds of: fit the student to the targets, replace them by its argmax (one-hot). Every row is kept."
     for r in range(_whole('rounds', value, 0)):
@@ -52,7 +52,7 @@ def csl_keep(x:Tensor, # (n, d) embeddings of the pool
     top = student_probs(x, t, seed).topk(k, dim=1).indices
     return (top == t.argmax(1, keepdim=True)).any(1).nonzero().flatten()
 
-@register_clean('csl_topk', 'top_k', "co-supervised denoising: the rows whose weak label is in the student's top-k")
+@register_clean('csl_topk', 'top_k', "co-supervised denoising: the rows whose weak label is in the student's top-k", cost=1.6)   # a student first
 def csl_topk_step(x:Tensor, t:Tensor, value, graph=None, seed:int=0) -> tuple[Tensor, Tensor]:
     "The rows `csl_keep` keeps, their targets unchanged."
     keep = csl_keep(x, t, value, seed)

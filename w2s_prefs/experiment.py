@@ -24,7 +24,7 @@ from .metrics import accuracy, student_metrics, pairwise_accuracy, pgr_se
 from .regime import copy_rate, regime_diagnostics, REGIME_KEYS
 from .superset import W2SData, Superset, superset_size
 from .results import Results
-from .methods import Method, RECIPE_BASELINE, get_methods, method_table
+from .methods import Method, RECIPE_BASELINE, get_methods, method_table, get_clean
 from .config import (OFFLINE_DEFAULT, SCHEDULE, ExperimentConfig, defaults_for, validate, entry_kwargs, config_methods,
                               to_dict)
 from .probes import get_loss, cpu_threads
@@ -79,7 +79,7 @@ def load_superset(data:str=OFFLINE_DEFAULT['data'], # data set name (see `data.D
                   split_seed:int=0, # seeds the superset's draw
                   download:bool=False, # let torchvision download the data set if it is not on disk
                   cache_dir:str|Path|None=None, # embedding cache (default `storage.default_cache_dir()`)
-                  batch_size:int=256, # images per batch during extraction
+                  batch_size:int|None=None, # examples per batch during extraction (default: the modality's, `defaults_for(data)`)
                   device:str|None=None, # extraction device (default: cuda, mps or cpu)
                   num_workers:int=0, # DataLoader workers
                   progress:bool=True, # progress bars
@@ -90,6 +90,7 @@ def load_superset(data:str=OFFLINE_DEFAULT['data'], # data set name (see `data.D
     dflt = defaults_for(data)
     weak, strong = weak or dflt['weak'], strong or dflt['strong']
     n_weak_train = dflt['n_weak_train'] if n_weak_train is None else n_weak_train
+    batch_size = dflt['extract_batch_size'] if batch_size is None else batch_size
     check_modality(data, weak, strong)
     for name, v in (('n_train', n_train), ('n_weak_train', n_weak_train), ('batch_size', batch_size)):
         if v is None or v < (0 if name == 'n_weak_train' else 1): raise ValueError(f"{name} must be a positive number, got {v}")
@@ -178,8 +179,8 @@ class Job(NamedTuple):
 
 # %% ../nbs/17_experiment.ipynb #d4aa3df9
 def fit_cost(m:Method) -> float:
-    "Rough relative training cost of `m`: configurations x ensemble members x its loss's step cost (`probes.Loss.cost`). It orders the workers' queue, nothing else."
-    return len(m.configs) * max(1, m.ensemble) * get_loss(m.loss).cost
+    "Rough relative training cost of `m`: configurations x (ensemble members x its loss's step cost (`probes.Loss.cost`) + its cleaning step's (`methods.Clean.cost`)). It orders the workers' queue, nothing else."
+    return len(m.configs) * (max(1, m.ensemble) * get_loss(m.loss).cost + (get_clean(m.clean).cost if m.clean else 0.))
 
 
 # %% ../nbs/17_experiment.ipynb #ea82ecb7

@@ -41,6 +41,7 @@ class Clean:
     knob:str # the grid knob that sets the step's strength (not a knob of the loss)
     doc:str=''
     graph:bool=False # whether `fn` reads the pool's kNN graph (otherwise it ignores `graph`)
+    cost:float=0. # its own time per configuration, in trainings of one cross-entropy head (orders the workers' queue)
 
 CLEANS = {}   # name -> `Clean`
 
@@ -48,11 +49,13 @@ def register_clean(name:str, # the name `Method.clean` uses
                    knob:str, # the grid knob whose value the step receives
                    doc:str='', # one line for the docs
                    graph:bool=False, # whether the step reads the kNN graph
+                   cost:float=0., # its own time per configuration, in trainings of one cross-entropy head
                   ):
     "Decorator: register `fn(x, t, value, graph=None, seed=0) -> (x, t)` as cleaning step `name` (again: replaces)."
     if not name.isidentifier() or not knob.isidentifier():
         raise ValueError(f"a cleaning step's name and knob must be identifiers, got {name!r}, {knob!r}")
-    def _deco(fn): CLEANS[name] = Clean(name, fn, knob, doc, graph); return fn
+    if not cost >= 0: raise ValueError(f"a cleaning step's cost must be zero or more, got {cost!r}")
+    def _deco(fn): CLEANS[name] = Clean(name, fn, knob, doc, graph, float(cost)); return fn
     return _deco
 
 def get_clean(name:str) -> Clean:
@@ -70,12 +73,12 @@ class CleanKnobs(Mapping):
 # %% ../nbs/13_methods.ipynb #3ccb3496
 from .cleaning import label_spreading, cut_filter
 
-@register_clean('spread', 'alpha', "label spreading over the strong kNN graph (`cleaning.label_spreading`)", graph=True)
+@register_clean('spread', 'alpha', "label spreading over the strong kNN graph (`cleaning.label_spreading`)", graph=True, cost=.7)
 def spread_step(x, t, value, graph=None, seed=0):
     "Label spreading with `alpha=value`: every row, smoothed targets."
     return x, label_spreading(x, t, alpha=value, graph=graph)
 
-@register_clean('cut', 'keep', "cut-statistic filtering (`cleaning.cut_filter`): a fraction of the rows", graph=True)
+@register_clean('cut', 'keep', "cut-statistic filtering (`cleaning.cut_filter`): a fraction of the rows", graph=True, cost=.3)
 def cut_step(x, t, value, graph=None, seed=0):
     "The cut statistic with `keep=value`: the kept rows, their targets unchanged."
     keep = cut_filter(x, t, keep=value, graph=graph)

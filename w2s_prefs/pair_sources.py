@@ -188,10 +188,6 @@ def vote_prefs(P:Tensor, # (M, n, k) every supervisor's soft labels (0 where a s
 # %% ../nbs/30_pair_sources.ipynb #2844d031
 PAIRS_PER_EXAMPLE = 16   # pairs drawn per example of each batch (as many as the in-batch preference losses use)
 
-def _stacked_logits(xs:Tensor, W:Tensor, b:Tensor) -> Tensor:
-    "Logits of every student for rows `xs`: `(n, d), (C, k, d), (C, k) -> (C, n, k)`; the batched trainer's, with one group."
-    return stacked_logits(xs[None], W[None], b)
-
 def pair_students(x:Tensor, # (n, d) strong embeddings of the pool
                   p:Tensor, # (n, k) weak soft labels
                   prefs:Prefs|None=None, # class preferences: `i` over `j` for `cls`, weighted (Bradley-Terry)
@@ -215,7 +211,7 @@ def pair_students(x:Tensor, # (n, d) strong embeddings of the pool
         perm = torch.randperm(n, generator=g)
         for start in range(0, n, B):
             b, W, bias = perm[start:start + B], torch.stack(Ws), torch.stack(bs)
-            loss = per_head_ce(_stacked_logits(xs[b], W, bias), p[b].expand(C, -1, -1)) + wd / 2 * W.square().sum((1, 2))
+            loss = per_head_ce(stacked_logits(xs[b][None], W[None], bias), p[b].expand(C, -1, -1)) + wd / 2 * W.square().sum((1, 2))
             m = len(b) * PAIRS_PER_EXAMPLE
             if prefs is not None and len(prefs):
                 pr = prefs[torch.randint(len(prefs), (m,), generator=g)]
@@ -224,7 +220,7 @@ def pair_students(x:Tensor, # (n, d) strong embeddings of the pool
                 loss = loss + lam * (pr.weight * F.softplus(-margin)).sum(1) / pr.weight.sum().clamp_min(1e-12)
             if similar is not None and len(similar):
                 r = torch.randint(len(similar), (m,), generator=g)
-                q = _stacked_logits(xs[torch.cat([similar.i[r], similar.j[r]])], W, bias).softmax(-1)
+                q = stacked_logits(xs[torch.cat([similar.i[r], similar.j[r]])][None], W[None], bias).softmax(-1)   # the trainer's logits, one group
                 same = (q[:, :m] * q[:, m:]).sum(-1).clamp(1e-6, 1 - 1e-6)
                 loss = loss + lam * F.binary_cross_entropy(same, similar.target[r].expand(C, -1), reduction='none').mean(1)
             opt.zero_grad(); loss.sum().backward(); opt.step(); sched.step()   # the students' losses share no parameter

@@ -337,8 +337,8 @@ class _SlotAdam:
         self.grads = [torch.zeros_like(p) for p in params]   # the caller writes each step's gradients here
         state = [params, self.grads, [torch.zeros_like(p) for p in params], [torch.zeros_like(p) for p in params]]
         self.t = torch.zeros((), device=lr.device)   # the step count, which the kernel reads (and does not advance)
-        self.calls = [(rate, [[x[s] for x in ts for s in (lr == rate).nonzero().flatten().tolist()] for ts in state])
-                      for rate in lr.unique().tolist() if rate > 0]
+        slots = {rate: (lr == rate).nonzero().flatten().tolist() for rate in lr.unique().tolist() if rate > 0}
+        self.calls = [(rate, [[x[s] for x in ts for s in ss] for ts in state]) for rate, ss in slots.items()]
         self.opts = dict(beta1=betas[0], beta2=betas[1], weight_decay=0., eps=eps, amsgrad=False, maximize=False)
 
     def step(self, factor:float=1.):

@@ -215,7 +215,8 @@ def point_state(pdir:str|Path) -> str:
     pdir = Path(pdir)
     try: doc = load_results(pdir, SWEEP_REQUIRED)
     except (OSError, ValueError): return 'failed' if (pdir/'error.txt').exists() else 'missing'
-    return 'done' if (doc.get('versions') or {}).get('code') == code_digest() else 'stale'
+    versions = doc.get('versions')   # a hand-edited file may hold anything here: only this code's digest counts as done
+    return 'done' if isinstance(versions, dict) and versions.get('code') == code_digest() else 'stale'
 
 def point_error(pdir:str|Path) -> str:
     "The one-line message of a failed point (first line of its error.txt)."

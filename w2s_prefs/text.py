@@ -318,4 +318,4 @@ def glove_probe(data:TextDataset, seed:int=0, fit_kwargs:dict|None=None) -> Prob
 
 # %% ../nbs/06_text.ipynb #b03c54ac
 TEXT_DEFAULT = dict(data='rotten_tomatoes', weak='glove_probe', weak_kwargs={}, strong='minilm', n_weak_train=300, n_train=1700,
-                    n_test=500)   # five disjoint draws fit the 10,109 train and 2,699 test reviews
+                    n_test=500, extract_batch_size=256)   # five disjoint draws fit the 10,109 train and 2,699 test reviews
