@@ -7,7 +7,7 @@ Docs: https://w2s-prefs.github.io/w2s_prefs/metrics.html.md"""
 
 # %% ../nbs/02_metrics.ipynb #5b1bf0e4
 from __future__ import annotations
-import math, warnings
+import functools, math, warnings
 import numpy as np
 import torch
 from torch import Tensor
@@ -150,6 +150,11 @@ def pairwise_accuracy(prefs, # object with `.i`, `.j`, `.cls` int tensors (i pre
                 n_pairs=len(i), n_right=int(right.sum()), n_wrong=int(wrong.sum()))
 
 # %% ../nbs/02_metrics.ipynb #623dcb8d
+@functools.lru_cache(maxsize=None)
+def _t_quantiles(level:float, df:int) -> tuple:
+    "The central `level` interval of Student's t with `df` degrees of freedom at unit scale (scipy's, once per pair)."
+    return stats.t.interval(level, df)
+
 def mean_ci(values, # per-seed values (nan entries are dropped)
             level:float=0.95, # confidence level
             method:str='t', # 't' (Student t-interval) or 'bootstrap' (scipy BCa)
@@ -165,7 +170,9 @@ def mean_ci(values, # per-seed values (nan entries are dropped)
     if n == 1: return dict(mean=m, lo=float('nan'), hi=float('nan'), n=1)
     if np.all(v == v[0]): return dict(mean=m, lo=m, hi=m, n=n)
     if method == 't':
-        lo, hi = stats.t.interval(level, n - 1, loc=m, scale=stats.sem(v))
+        q_lo, q_hi = _t_quantiles(level, n - 1)
+        se = np.std(v, ddof=1) / np.sqrt(n)   # `scipy.stats.sem`'s arithmetic
+        lo, hi = q_lo * se + m, q_hi * se + m   # `scipy.stats.t.interval`'s, with loc=m and scale=se
     elif method == 'bootstrap':
         res = stats.bootstrap((v,), np.mean, confidence_level=level, n_resamples=n_resamples, method='BCa',
                               rng=np.random.default_rng(seed))
