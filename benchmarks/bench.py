@@ -266,6 +266,20 @@ def bench_training(cfg) -> list[dict]:
 
 # --------------------------------------------------------------------------- 3. embedding extraction
 
+def batchnorm_folded(model):
+    "A copy of `model` with every batch norm folded into the convolution before it: a lever section 3 measures, not what `extract` runs (it moves every feature's last digits)."
+    import copy
+    from timm.layers import BatchNormAct2d
+    from torch.nn.utils.fusion import fuse_conv_bn_eval
+    m = copy.deepcopy(model).eval()
+    for mod in list(m.modules()):
+        kids = list(mod._modules.items())
+        for (a, conv), (b, bn) in zip(kids, kids[1:]):
+            if isinstance(conv, torch.nn.Conv2d) and isinstance(bn, BatchNormAct2d):
+                mod._modules[a] = fuse_conv_bn_eval(conv, bn)   # a copy of the convolution, the norm's scale and shift in its weights
+                mod._modules[b] = torch.nn.Sequential(bn.drop, bn.act)   # what the norm did after normalising
+    return m
+
 def bench_extraction(cfg) -> list[dict]:
     from w2s_prefs.data import get_dataset
     from w2s_prefs.models import get_strong, extract, choose_device, CONV_LAYOUT
@@ -286,6 +300,11 @@ def bench_extraction(cfg) -> list[dict]:
         with torch.inference_mode():
             for b in xs: model(b.to(dev, memory_format=layout)).cpu()
     bare, bare_nchw = lambda: forward(CONV_LAYOUT), lambda: forward(torch.contiguous_format)
+    fold = batchnorm_folded(strong)
+    bare_fold = lambda: forward(CONV_LAYOUT, fold)
+    with torch.inference_mode():
+        ref, fb = strong.to(memory_format=CONV_LAYOUT)(batches[0]), fold.to(memory_format=CONV_LAYOUT)(batches[0])
+    fold_diff, fold_scale = (fb - ref).abs().max().item(), ref.abs().max().item()
     small_cl, small_nchw = lambda: forward(CONV_LAYOUT, weak_view, small), lambda: forward(torch.contiguous_format, weak_view, small)
     with tempfile.TemporaryDirectory() as tmp:
         nw = cfg.extract_workers
@@ -294,7 +313,7 @@ def bench_extraction(cfg) -> list[dict]:
         loader = lambda: extract(data, idx, [strong], batch_size=bs, device=dev, num_workers=nw, progress=False)
         both = lambda b: extract(data, idx, [strong, weak_view], batch_size=b, device=dev, num_workers=nw, progress=False)[0]
         bare()  # warm-up
-        t = interleaved_best(dict(bare=bare, bare_nchw=bare_nchw, small_cl=small_cl, small_nchw=small_nchw, embed=pipeline, extract=loader,
+        t = interleaved_best(dict(bare=bare, bare_nchw=bare_nchw, bare_fold=bare_fold, small_cl=small_cl, small_nchw=small_nchw, embed=pipeline, extract=loader,
                                   both=lambda: both(bs), both_256=lambda: both(256)), cfg.reps_extract, sync)
         same = all(torch.equal(a, b) for a, b in zip(both(bs), both(256)))   # the batch size must not move a feature
     ratio = t['embed'] / t['bare']
@@ -302,6 +321,10 @@ def bench_extraction(cfg) -> list[dict]:
                  time_s=t['bare'], rate=fmt_rate(n / t['bare'], 'img')),
             dict(section='3 extract', case='  the same forward in NCHW (torch.contiguous_format): the layout models.extract no longer uses',
                  time_s=t['bare_nchw'], rate=fmt_rate(n / t['bare_nchw'], 'img'), ratio=t['bare_nchw'] / t['bare']),
+            dict(section='3 extract', case=f'  the same forward, every batch norm folded into its convolution (a lever, not what extract runs): ratio of the first row to it; '
+                                            f'max |feature change| {fold_diff:.1e} of max |feature| {fold_scale:.1f}',
+                 time_s=t['bare_fold'], rate=fmt_rate(n / t['bare_fold'], 'img'), ratio=t['bare'] / t['bare_fold'],
+                 raw=dict(case='batchnorm_folded', seconds=t['bare_fold'], speedup=t['bare'] / t['bare_fold'], max_abs_change=fold_diff, max_abs=fold_scale)),
             dict(section='3 extract', case=f'  effnet_lite0 32px (the weak featurizer), {CONV_LAYOUT}', time_s=t['small_cl'], rate=fmt_rate(n / t['small_cl'], 'img')),
             dict(section='3 extract', case='  effnet_lite0 32px in NCHW: ratio against the row above', time_s=t['small_nchw'],
                  rate=fmt_rate(n / t['small_nchw'], 'img'), ratio=t['small_nchw'] / t['small_cl']),
