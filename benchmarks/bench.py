@@ -303,7 +303,8 @@ def bench_extraction(cfg) -> list[dict]:
     fold = batchnorm_folded(strong)
     bare_fold = lambda: forward(CONV_LAYOUT, fold)
     with torch.inference_mode():
-        ref, fb = strong.to(memory_format=CONV_LAYOUT)(batches[0]), fold.to(memory_format=CONV_LAYOUT)(batches[0])
+        b0 = batches[0].to(dev, memory_format=CONV_LAYOUT)
+        ref, fb = strong.to(memory_format=CONV_LAYOUT)(b0), fold.to(memory_format=CONV_LAYOUT)(b0)
     fold_diff, fold_scale = (fb - ref).abs().max().item(), ref.abs().max().item()
     small_cl, small_nchw = lambda: forward(CONV_LAYOUT, weak_view, small), lambda: forward(torch.contiguous_format, weak_view, small)
     with tempfile.TemporaryDirectory() as tmp:
