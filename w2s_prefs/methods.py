@@ -54,7 +54,7 @@ def register_clean(name:str, # the name `Method.clean` uses
     "Decorator: register `fn(x, t, value, graph=None, seed=0) -> (x, t)` as cleaning step `name` (again: replaces)."
     if not name.isidentifier() or not knob.isidentifier():
         raise ValueError(f"a cleaning step's name and knob must be identifiers, got {name!r}, {knob!r}")
-    if not cost >= 0: raise ValueError(f"a cleaning step's cost must be zero or more, got {cost!r}")
+    if not (isinstance(cost, (int, float)) and cost >= 0): raise ValueError(f"a cleaning step's cost must be a number, zero or more, got {cost!r}")
     def _deco(fn): CLEANS[name] = Clean(name, fn, knob, doc, graph, float(cost)); return fn
     return _deco
 

@@ -152,7 +152,7 @@ def pairwise_accuracy(prefs, # object with `.i`, `.j`, `.cls` int tensors (i pre
 # %% ../nbs/02_metrics.ipynb #623dcb8d
 @functools.lru_cache(maxsize=None)
 def _t_quantiles(level:float, df:int) -> tuple:
-    "The central `level` interval of Student's t with `df` degrees of freedom at unit scale (scipy's, once per pair)."
+    "The central `level` interval of Student's t with `df` degrees of freedom at unit scale (scipy's, computed once per (level, df))."
     return stats.t.interval(level, df)
 
 def mean_ci(values, # per-seed values (nan entries are dropped)

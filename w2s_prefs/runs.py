@@ -19,9 +19,9 @@ from .methods import Method, CLEANS, method_targets, recipe_config
 from .protocol import fit_method
 
 # %% auto #0
-__all__ = ['PACKAGE', 'RUN_ROOTS', 'default_workers', 'worker_map', 'Terminated', 'on_sigterm', 'package_imports',
-           'import_closure', 'run_modules', 'code_digest', 'run_cache_key', 'probs_problem', 'fit_problem',
-           'group_problem', 'group_cache', 'cached_fit']
+__all__ = ['PACKAGE', 'RUN_ROOTS', 'default_workers', 'signals_deferred', 'worker_map', 'Terminated', 'on_sigterm',
+           'package_imports', 'import_closure', 'run_modules', 'code_digest', 'run_cache_key', 'probs_problem',
+           'fit_problem', 'group_problem', 'group_cache', 'cached_fit']
 
 # %% ../nbs/16_runs.ipynb #ca1d34d6
 def default_workers() -> int:
@@ -38,6 +38,20 @@ def _worker_init(parent:int):
     torch.set_num_threads(1)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
+
+# %% ../nbs/16_runs.ipynb #c18ab5c9
+@contextlib.contextmanager
+def signals_deferred(signals:tuple=(signal.SIGINT, signal.SIGTERM)):
+    "Within the block, `signals` are only recorded; on leaving, each that arrived is raised again under the handler it would have met (main thread; elsewhere a no-op)."
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    arrived = []
+    old = {s: signal.signal(s, lambda signum, frame: arrived.append(signum)) for s in signals}
+    try: yield
+    finally:
+        for s, h in old.items(): signal.signal(s, h)
+        for s in dict.fromkeys(arrived): signal.raise_signal(s)
 
 # %% ../nbs/16_runs.ipynb #b305e8a7
 def _quiet_cancelled_futures(hook):
@@ -61,9 +75,13 @@ def worker_map(workers:int=1, # processes (<= 1: the builtin `map`, in this proc
         return
     ctx = torch.multiprocessing.get_context('spawn')   # torch's context: tensors are passed through shared memory
     pool = concurrent.futures.ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_init, initargs=(os.getpid(),))
-    if warm:
-        for _ in range(workers): pool.submit(_ready)   # the pool spawns a process per task while none is idle
-    try: yield pool.map
+    def start_and_map(*args, **kwargs):
+        with signals_deferred(): return pool.map(*args, **kwargs)   # `map` submits every task now, and a submit may start a worker
+    try:
+        if warm:
+            with signals_deferred():
+                for _ in range(workers): pool.submit(_ready)   # the pool spawns a process per task while none is idle
+        yield start_and_map
     except BaseException:   # interrupted or failed: stop the workers now rather than let them finish their methods
         threading.excepthook = _quiet_cancelled_futures(threading.excepthook)   # left in place: this process is on its way out
         for p in list((getattr(pool, '_processes', None) or {}).values()): p.terminate()
