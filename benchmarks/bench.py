@@ -27,8 +27,12 @@
 9. Pair losses: `probes.train_heads` on the offline default's selection heads (12 configurations x 5 seeds, n = 3200, d = 1280,
    k = 10, batch 100, one thread) with each pairwise loss of `pref_probe`, against the same call with cross-entropy and with a
    faithful copy of the autograd form those losses had before (`LEGACY_LOSSES`), interleaved, best of each.
+10. Pair-source students: one-epoch `pair_sources.pair_students` calls (6 students side by side, one thread) without pairs, with
+   class preferences and with same-class judgements; then their Bradley-Terry margin step (1600 pairs a step, d = 1280, k = 10,
+   forward + backward): the full product against every class followed by a gather (what it runs) against one product per class
+   over the pairs of that class (k times fewer multiply-adds); interleaved, best of each.
 
-Usage: `python benchmarks/bench.py [--quick] [--sections 1 2 3 4 5 6 7 8 9] [--out benchmarks/results.json]`
+Usage: `python benchmarks/bench.py [--quick] [--sections 1 2 3 4 5 6 7 8 9 10] [--out benchmarks/results.json]`
 (see benchmarks/README.md).
 """
 from __future__ import annotations
@@ -642,6 +646,52 @@ def bench_pair_losses(cfg) -> list[dict]:
         f"{n} {get_loss(n).cost:g} vs {v:.1f}" for n, v in costs.items())))
     return rows
 
+# ------------------------------------------------------------------------------ 10. pair-list margins
+
+def bench_pair_margins(cfg) -> list[dict]:
+    """Section 10: the margin `s_i[c] - s_j[c]` of every pair for every student, and its weight gradient, as `pair_students` forms it
+    (the pairs' row differences against all k classes of all students, one product, then a gather of each pair's class) and
+    grouped by class (the pairs sorted by class, one product per class against that class's weights alone)."""
+    F = torch.nn.functional
+    n, d, C, m = cfg.train_n, 1280, 6, 100 * 16
+    g = torch.Generator().manual_seed(0)
+    xs, W = features(n, d), torch.randn(C, K, d, generator=g).requires_grad_()
+    i, j, cls = torch.randint(n, (m,), generator=g), torch.randint(n, (m,), generator=g), torch.randint(K, (m,), generator=g)
+    order, counts = cls.argsort(), torch.bincount(cls, minlength=K).tolist()
+    def full():
+        z = (xs[i] - xs[j]) @ W.reshape(C * K, d).T
+        return z.reshape(m, C, K).gather(2, cls[:, None, None].expand(m, C, 1)).squeeze(2).T
+    def grouped():
+        diff = xs[i[order]] - xs[j[order]]
+        return torch.cat([part @ W[:, c].T for c, part in enumerate(diff.split(counts))]).T
+    def step(margins):
+        def call():
+            W.grad = None
+            F.softplus(-margins()).sum().backward()
+        return call
+    gathered = lambda: xs[i] - xs[j]
+    with torch.no_grad(): same = (full()[:, order] - grouped()).abs().max().item()
+    from w2s_prefs.pair_sources import pair_students, weak_pairs, label_similar, PAIRS_PER_EXAMPLE, GRID
+    p = weak_probs(n)
+    fit = lambda **pairs: (lambda: pair_students(xs, p, recipes=[dict(r, epochs=1) for r in GRID], **pairs))
+    whole = interleaved_best(dict(pointwise=fit(), prefs=fit(prefs=weak_pairs(p, n * PAIRS_PER_EXAMPLE)),
+                                  similar=fit(similar=label_similar(p, n * PAIRS_PER_EXAMPLE))), cfg.reps_train)
+    tm = interleaved_best(dict(full=step(full), grouped=step(grouped), gather=gathered), 5 * cfg.reps)
+    what = f'{m} pairs, d={d}, k={K}, {C} students, 1 thread, forward + backward'
+    fits = f'pair_students, the {len(GRID)} students of the grid side by side, n={n}, 1 epoch, 1 thread'
+    return [dict(section='10 pairs', case=f'{fits}: the pointwise student (weak soft labels alone)', time_s=whole['pointwise'],
+                 raw=dict(form='pointwise fit', seconds=whole['pointwise'])),
+            dict(section='10 pairs', case='  the same plus class preferences (Bradley-Terry, weak_pairs)', time_s=whole['prefs'],
+                 ratio=whole['prefs'] / whole['pointwise'], raw=dict(form='prefs fit', seconds=whole['prefs'])),
+            dict(section='10 pairs', case='  the same plus same-class judgements (label_similar)', time_s=whole['similar'],
+                 ratio=whole['similar'] / whole['pointwise'], raw=dict(form='similar fit', seconds=whole['similar'])),
+            dict(section='10 pairs', case=f"pair_students' margins: every class, then a gather ({what})", time_s=tm['full'],
+                 raw=dict(form='full', seconds=tm['full'])),
+            dict(section='10 pairs', case=f'  grouped by class (k times fewer multiply-adds): ratio against the row above; max |margin difference| {same:.1e}',
+                 time_s=tm['grouped'], ratio=tm['grouped'] / tm['full'], raw=dict(form='grouped', seconds=tm['grouped'], max_abs_diff=same)),
+            dict(section='10 pairs', case='  of which the row differences x_i - x_j alone (both forms gather them)', time_s=tm['gather'],
+                 ratio=tm['gather'] / tm['full'], raw=dict(form='gather', seconds=tm['gather']))]
+
 # ----------------------------------------------------------------------------------- 4. end to end
 
 def cli_command() -> list[str]:
@@ -713,7 +763,7 @@ def config(args) -> argparse.Namespace:
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--quick', action='store_true', help='shrink every section (smoke test, < 60 s)')
-    p.add_argument('--sections', nargs='+', type=int, default=[1, 2, 3, 4, 5, 6, 7, 8, 9], choices=[1, 2, 3, 4, 5, 6, 7, 8, 9],
+    p.add_argument('--sections', nargs='+', type=int, default=[1, 2, 3, 4, 5, 6, 7, 8, 9, 10], choices=[1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
                    help='which sections to run')
     p.add_argument('--threads', type=int, default=os.cpu_count(), help='torch intra-op CPU threads (also OMP_NUM_THREADS of subprocesses)')
     p.add_argument('--extract-workers', type=int, default=0, help='DataLoader worker processes in section 3 (as --num-workers of the CLI)')
@@ -732,7 +782,7 @@ def main():
     sections = {1: lambda: bench_prefs(cfg, env), 2: lambda: bench_training(cfg), 3: lambda: bench_extraction(cfg),
                 4: lambda: bench_e2e(cfg, env), 5: lambda: bench_text_extraction(cfg),
                 6: lambda: bench_flops(cfg), 7: lambda: bench_dpo(cfg), 8: lambda: bench_reward_features(cfg),
-                9: lambda: bench_pair_losses(cfg)}
+                9: lambda: bench_pair_losses(cfg), 10: lambda: bench_pair_margins(cfg)}
     rows, t0 = [], time.perf_counter()
     for s in sorted(set(args.sections)):
         ts = time.perf_counter()
