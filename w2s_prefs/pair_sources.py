@@ -31,7 +31,7 @@ from .experiment import superset_for
 from .storage import check_writable, cpu_numerics
 from .cli import normalise_argv
 from .dpo import read_results, save_results, console, cached   # the results-file, console and cache helpers every CLI shares
-from .runs import code_digest, import_closure
+from .runs import code_digest
 from .storage import default_cache_dir
 from .report import verdict, _ci
 from .suite import SUITE, select_settings, pool   # the suite's settings, and its random-effects pool and sign test
@@ -42,13 +42,13 @@ SUPERVISORS = SUPERVISOR_SETTINGS['views']   # the synthetic task's several supe
 
 # %% auto #0
 __all__ = ['SUPERVISOR', 'SUPERVISORS', 'OTHER_MODEL', 'PAIRS_PER_EXAMPLE', 'POINTWISE_SOURCES', 'CONTROLS', 'GRID', 'MULTI',
-           'PROTOCOLS', 'ROW_KEYS', 'DEFAULT_SCHEDULE', 'PAIRS_FORMAT', 'SETTINGS', 'SOURCES', 'RECIPE_KNOBS',
-           'VOTE_KEYS', 'PAIRED', 'random_pairs', 'weak_pairs', 'boundary_pairs', 'misfit_weighted', 'Judge',
-           'fit_judge', 'Similar', 'judge_pairs', 'label_similar', 'view_supervisors', 'other_model_labels',
-           'vote_prefs', 'pair_students', 'pair_student', 'similar_auc', 'weak_selected', 'fixed_recipe',
-           'pair_source_experiment', 'weak_rows', 'default_pair_sources', 'setting_config', 'pairs_document',
-           'pairs_problem', 'load_pairs_results', 'setting_markdown', 'pooled_sources', 'pooled_markdown',
-           'pairs_markdown', 'pairs_parser', 'main']
+           'PROTOCOLS', 'ROW_MODULES', 'ROW_KEYS', 'DEFAULT_SCHEDULE', 'PAIRS_FORMAT', 'SETTINGS', 'SOURCES',
+           'RECIPE_KNOBS', 'VOTE_KEYS', 'PAIRED', 'random_pairs', 'weak_pairs', 'boundary_pairs', 'misfit_weighted',
+           'Judge', 'fit_judge', 'Similar', 'judge_pairs', 'label_similar', 'view_supervisors', 'other_model_labels',
+           'vote_prefs', 'pair_students', 'pair_student', 'similar_auc', 'weak_selected', 'fixed_recipe', 'row_code',
+           'row_inputs', 'pair_source_experiment', 'weak_rows', 'default_pair_sources', 'setting_config',
+           'pairs_document', 'pairs_problem', 'load_pairs_results', 'setting_markdown', 'pooled_sources',
+           'pooled_markdown', 'pairs_markdown', 'pairs_parser', 'main']
 
 # %% ../nbs/30_pair_sources.ipynb #5ad676a1
 def random_pairs(n:int, n_pairs:int, g:torch.Generator) -> tuple[Tensor, Tensor]:
@@ -354,6 +354,17 @@ def fixed_recipe(selected:list, # every seed's `_selected_row`
     records = [dict(config=c, score=-sc) for r in selected for c, sc in zip(GRID, r['weak_soft_scores'])]   # choose_recipe's scores: higher is better
     return {**schedule, **choose_recipe(baseline, records, preset)}
 
+# %% ../nbs/30_pair_sources.ipynb #de71913d
+ROW_MODULES = ('pair_sources', 'prefs', 'cleaning', 'supervisors', 'probes', 'protocol', 'methods', 'metrics', 'regime', 'config')   # the code that computes a seed's rows from their inputs (checked below)
+
+def row_code() -> str:
+    "Digest of the source of `ROW_MODULES`: what a cached row depends on besides its inputs, settings and torch."
+    return code_digest(ROW_MODULES)
+
+def row_inputs(args:tuple) -> str:
+    "Fingerprint of a seed's row inputs `(x, P, view, judge, y, xt, yt, weak_test)`, the judge by its tensors."
+    return fingerprint(*(t for a in args for t in (vars(a).values() if isinstance(a, Judge) else (a,))))
+
 # %% ../nbs/30_pair_sources.ipynb #a0000003
 ROW_KEYS = {'pairs-selected': ('weak_soft_scores', 'chosen'), 'pairs-fixed': ('pairs', 'votes', 'reliabilities')}
 
@@ -367,9 +378,9 @@ def _cached_row(kind:str, # 'pairs-selected' or 'pairs-fixed'
                 compute, # `compute() -> dict`: the row
                 cache_dir=None, # folder of the cache (None: no cache)
                ) -> dict:
-    "`compute()`'s row through the cache (`dpo.cached`: keyed by `parts`, the package's code and torch; verified, atomic); an entry without every student's PGR or its kind's `ROW_KEYS` is recomputed."
+    "`compute()`'s row through the cache (`dpo.cached`: keyed by `parts`, `row_code` and torch; verified, atomic); an entry without every student's PGR or its kind's `ROW_KEYS` is recomputed."
     if cache_dir is None: return compute()
-    parts = dict(parts, code=code_digest(tuple(import_closure('pair_sources'))), torch=torch.__version__)
+    parts = dict(parts, code=row_code(), torch=torch.__version__)
     d, hit = cached(kind, parts, lambda: dict(row=compute()), cache_dir)
     if hit and not _usable_row(d.get('row'), kind): d, _ = cached(kind, parts, lambda: dict(row=compute()), cache_dir, use_cache=False)
     return d['row']
@@ -380,7 +391,8 @@ def _protocol_rows(seeds, # the seeds
                    preset:dict=RECIPE, # the fixed recipe's preset knobs (`fixed_recipe`)
                   ) -> dict:
     "Every seed under weak-label selection, the setting's `fixed_recipe` from their weak-label scores, every seed under it; paired verdicts."
-    data = {s: inputs(s) for s in tqdm(seeds, desc=f'{desc}: inputs', disable=not progress)}
+    keyed = lambda args, parts: (args, dict(parts, args=row_inputs(args)))   # a row's key holds its inputs
+    data = {s: keyed(*inputs(s)) for s in tqdm(seeds, desc=f'{desc}: inputs', disable=not progress)}
     selected = {s: _cached_row('pairs-selected', dict(parts, schedule=schedule, val_frac=val_frac),
                                lambda: _selected_row(s, *args, schedule, val_frac), cache_dir)
                 for s, (args, parts) in tqdm(data.items(), desc=f'{desc}: weak-label selection', disable=not progress)}

@@ -264,7 +264,9 @@ def init_ray(address:str|None=None, # a running cluster (`auto`, `HOST:PORT`, `r
     if address:
         import w2s_prefs
         ray.init(address=address, runtime_env=dict(py_modules=[w2s_prefs]))
-    else: ray.init(address='local', num_cpus=num_cpus, include_dashboard=False, object_store_memory=object_store_memory)
+    else:
+        os.environ.setdefault('RAY_worker_niceness', '0')   # Ray's default, nice 15, starves the points beside any other job; the user's value wins
+        ray.init(address='local', num_cpus=num_cpus, include_dashboard=False, object_store_memory=object_store_memory)
     return True
 
 OUTPUT_FILES = ('results.json', 'runs.csv', 'error.txt', 'log.txt')
