@@ -33,7 +33,7 @@ from .storage import clean_stale_tmp, cache_key, load_entry, save_entry, fingerp
 
 # %% auto #0
 __all__ = ['synthetic_data', 'SyntheticSource', 'draw', 'load_superset', 'load_data', 'superset_for', 'pair_diagnostics',
-           'per_class_accuracy', 'Job', 'fit_cost', 'run_experiment', 'versions', 'run_config']
+           'per_class_accuracy', 'Job', 'fit_cost', 'run_experiment', 'cpu_model', 'versions', 'run_config']
 
 # %% ../nbs/17_experiment.ipynb #549d9c23
 def _jsonable(o):
@@ -309,13 +309,22 @@ def run_experiment(source, # `Superset` (data-varying seeds), `W2SData` (fixed s
                 regime=_regime(full, {m.name: f for m, f in zip(ms, fits)}, recipe, epochs, batch_size, cache))
     return Results(runs, sum(info['weak_accuracy_per_seed']) / len(seeds), config, info)
 
+# %% ../nbs/17_experiment.ipynb #12d45581
+def cpu_model() -> str:
+    "The processor's model and vendor (Linux's `/proc/cpuinfo`, else `platform.processor()`): the machine kind whose digits a result has."
+    try: info = {k.strip(): v.strip() for k, v in (l.split(':', 1) for l in Path('/proc/cpuinfo').read_text().splitlines() if ':' in l)}
+    except OSError: info = {}
+    model, vendor = info.get('model name'), info.get('vendor_id')
+    if model: return f'{model} ({vendor})' if vendor else model
+    return platform.processor() or platform.machine() or 'unknown'
+
 # %% ../nbs/17_experiment.ipynb #4dc1f490
 def versions() -> dict:
-    "Versions of Python, w2s_prefs (and a digest of its source: `runs.code_digest`) and the libraries that change numbers."
+    "Versions of Python, w2s_prefs (and a digest of its source: `runs.code_digest`) and the libraries that change numbers; the CPU."
     import torchvision, numpy, scipy
     out = dict(python=platform.python_version(), w2s_prefs=w2s_prefs.__version__, torch=torch.__version__,
                torchvision=torchvision.__version__, numpy=numpy.__version__, scipy=scipy.__version__, numerics=cpu_numerics(),
-               code=code_digest())
+               cpu=cpu_model(), code=code_digest())
     try:
         import timm; out['timm'] = timm.__version__
     except ImportError: pass

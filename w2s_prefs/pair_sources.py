@@ -8,9 +8,8 @@ Docs: https://w2s-prefs.github.io/w2s_prefs/pair_sources.html.md"""
 
 # %% ../nbs/30_pair_sources.ipynb #e2676e74
 from __future__ import annotations
-import argparse, math, sys, time
+import math
 from dataclasses import replace
-from pathlib import Path
 from tqdm.auto import tqdm
 from dataclasses import dataclass
 import torch, torch.nn.functional as F
@@ -26,15 +25,10 @@ from .regime import copy_rate
 from .storage import fingerprint
 from .superset import Superset, W2SData
 from .methods import METHODS, RECIPE, RECIPE_BASELINE, SEARCH
-from .config import ExperimentConfig, SCHEDULE, from_dict, resolved
-from .experiment import superset_for
-from .storage import check_writable, cpu_numerics
-from .cli import normalise_argv
-from .dpo import read_results, save_results, console, cached   # the results-file, console and cache helpers every CLI shares
+from .config import SCHEDULE
+from .dpo import cached   # the cache helper every CLI shares
 from .runs import code_digest
-from .storage import default_cache_dir
 from .report import verdict, _ci
-from .suite import SUITE, select_settings, pool   # the suite's settings, and its random-effects pool and sign test
 from scipy.stats import mannwhitneyu   # the AUC of the same-class judgements, ties handled
 
 SUPERVISOR = dict(weak_dim=8, noise=1.)   # the weak supervisor (and the judge's view): the first one `supervisors` draws
@@ -42,13 +36,10 @@ SUPERVISORS = SUPERVISOR_SETTINGS['views']   # the synthetic task's several supe
 
 # %% auto #0
 __all__ = ['SUPERVISOR', 'SUPERVISORS', 'OTHER_MODEL', 'PAIRS_PER_EXAMPLE', 'POINTWISE_SOURCES', 'CONTROLS', 'GRID', 'MULTI',
-           'PROTOCOLS', 'ROW_MODULES', 'ROW_KEYS', 'DEFAULT_SCHEDULE', 'PAIRS_FORMAT', 'SETTINGS', 'SOURCES',
-           'RECIPE_KNOBS', 'VOTE_KEYS', 'PAIRED', 'random_pairs', 'weak_pairs', 'boundary_pairs', 'misfit_weighted',
+           'PROTOCOLS', 'ROW_MODULES', 'ROW_KEYS', 'random_pairs', 'weak_pairs', 'boundary_pairs', 'misfit_weighted',
            'Judge', 'fit_judge', 'Similar', 'judge_pairs', 'label_similar', 'view_supervisors', 'other_model_labels',
            'vote_prefs', 'pair_students', 'pair_student', 'similar_auc', 'weak_selected', 'fixed_recipe', 'row_code',
-           'row_inputs', 'pair_source_experiment', 'weak_rows', 'default_pair_sources', 'setting_config',
-           'pairs_document', 'pairs_problem', 'load_pairs_results', 'setting_markdown', 'pooled_sources',
-           'pooled_markdown', 'pairs_markdown', 'pairs_parser', 'main']
+           'row_inputs', 'pair_source_experiment']
 
 # %% ../nbs/30_pair_sources.ipynb #5ad676a1
 def random_pairs(n:int, n_pairs:int, g:torch.Generator) -> tuple[Tensor, Tensor]:
@@ -419,215 +410,3 @@ def pair_source_experiment(seeds:tuple=tuple(range(10)), n_train:int=4000, n_tes
         parts = dict(data='synthetic', n_train=n_train, n_test=n_test, n_weak_gt=n_weak_gt, scramble=scramble, seed=s, supervisors=SUPERVISORS)
         return (x, tr, view[:n_train], judge, y, xt, yt, te[0]), parts
     return _protocol_rows(seeds, inputs, {}, SCHEDULE['val_frac'], cache_dir, progress, 'synthetic', preset=dict(lr=STUDENT_RECIPE['lr']))   # the task's own learning rate
-
-# %% ../nbs/30_pair_sources.ipynb #0482bf5f
-DEFAULT_SCHEDULE = dict(epochs=SCHEDULE['epochs'], batch_size=SCHEDULE['batch_size'])   # the main job's schedule: every student's, both protocols
-
-def weak_rows(sup:Superset, seed:int) -> Tensor:
-    "The rows of `sup` that seed `seed`'s weak supervisor is fitted on (the head of the permutation a draw makes), sorted."
-    rows, _ = sup.part_rows(seed)
-    return rows[torch.randperm(len(rows), generator=torch.Generator().manual_seed(seed))[:sup.n_weak_train]].sort().values
-
-# %% ../nbs/30_pair_sources.ipynb #c79136ea
-def default_pair_sources(cfg:ExperimentConfig|None=None, # the experiment (default: the offline default, its five seeds)
-                         schedule:dict=DEFAULT_SCHEDULE, # the epochs and batch size of every student
-                         progress:bool=False, # progress bars (feature extraction, seeds)
-                         cache_dir=None, # folder of the per-seed cache (None: no cache)
-                        ) -> dict:
-    "The pair sources of `pair_source_experiment` on a real setting's draws, under both protocols: PGR per seed, pair diagnostics, paired verdicts, the fixed recipe."
-    cfg = cfg or ExperimentConfig()
-    sup = superset_for(cfg, progress)
-    if sup.weak_fit is None: raise ValueError(f'setting {cfg.data}/{cfg.weak}: the weak supervisor is fixed (no inputs to slice into other views)')
-    weak = resolved(cfg).weak
-    other = superset_for(replace(cfg, **OTHER_MODEL[weak]), progress) if weak in OTHER_MODEL else None   # a second model's view
-    def inputs(s):
-        d, wt = sup.draw(s), weak_rows(sup, s)
-        if fingerprint(wt) != d.info.get('weak_fit_indices'):
-            raise RuntimeError(f"seed {s}: the weak supervisor's rows could not be recovered from the draw")
-        view, labels = sup.weak_in_train[wt], sup.y_train[wt]
-        extra = [] if other is None else [other_model_labels(d, other, s)[None]]
-        P = torch.cat([d.weak_train[None], view_supervisors(view, labels, d.weak_inputs, sup.k, sup.weak_fit, s), *extra])   # the weak supervisor first
-        parts = dict(data=d.identity, inputs=fingerprint(d.weak_inputs, d.y_train, view, labels, *extra), seed=s,
-                     supervisors=dict(halves=2, fit=sup.weak_fit, other_model=OTHER_MODEL.get(weak)))
-        return (d.x_train, P, d.weak_inputs, fit_judge(view, labels, seed=s), d.y_train, d.x_test, d.y_test, d.weak_test), parts
-    return _protocol_rows(range(cfg.seed, cfg.seed + cfg.n_seeds), inputs, schedule, cfg.val_frac, cache_dir, progress, cfg.data)
-
-# %% ../nbs/30_pair_sources.ipynb #b6224754
-def setting_config(name:str, # `fmnist` (the offline default) or a real setting of `suite.SUITE`
-                   download:bool=False, data_path:str|None=None) -> ExperimentConfig:
-    "The experiment of a real setting: the offline default for `fmnist`, otherwise the suite's setting as the suite runs it."
-    if name == 'fmnist': return ExperimentConfig(download=download, data_path=data_path)
-    s = select_settings([name])[0]
-    return from_dict({k: v for k, v in s.items() if k not in ('name', 'why')} | dict(download=download, data_path=data_path))   # entry options too (`weak_k`)
-
-
-# %% ../nbs/30_pair_sources.ipynb #95d60a2f
-PAIRS_FORMAT = 'w2s_prefs.pair_sources/5'   # the results document's format; bump it when its keys change
-SETTINGS = {'synthetic': 'the synthetic task', **{s['name']: s['why'] for s in SUITE if s['name'] != 'synthetic'}}   # every setting of the suite, in its order
-SOURCES = dict(weak_soft='none: cross-entropy to p_w', spread_soft='none: label spreading of p_w over the strong kNN graph',
-               weak_pairs='random pairs ordered by p_w (twin of `boundary`, `misfit`)', boundary="strong-space neighbours across p_w's boundary",
-               misfit="p_w's pairs, those `weak_soft` orders the other way not counted", label_similar='same class from p_w: p_i · p_j (twin of `judge`)',
-               judge="a weak pairwise judge on the supervisor's view", mean_soft="none: the supervisors' mean soft labels",
-               dawid_skene="none: Dawid-Skene's posterior from the supervisors' votes", csl_assign="none: co-supervised learning's assignment to a supervisor",
-               mean_pairs="random pairs ordered by the supervisors' mean (twin of `crowd_pairs`)",
-               crowd_pairs="every supervisor's votes, weighted by reliabilities learned without ground truth")
-
-def pairs_document(results:dict, # `{setting: the dict of pair_source_experiment / default_pair_sources}`
-                   seconds:float) -> dict:
-    "The results document of `w2s-prefs-pairs`: every setting's per-seed rows, paired statistics and verdicts, versioned."
-    return dict(format=PAIRS_FORMAT, settings=results, seconds=seconds, created=time.strftime('%Y-%m-%dT%H:%M:%S'), numerics=cpu_numerics())
-
-# %% ../nbs/30_pair_sources.ipynb #3e333b6e
-RECIPE_KNOBS = ('lr', 'weight_decay')   # what a setting's fixed recipe must say
-VOTE_KEYS = ('agree', 'disagree', 'share_disagree')   # a seed's vote diagnostics (`_votes`)
-
-def _stat_problem(st) -> str|None:
-    if not isinstance(st, dict) or not all(isinstance(st.get(k), (int, float)) for k in ('mean', 'lo', 'hi')): return 'a malformed paired statistic'
-    return None
-
-def _protocol_problem(r, diagnostics:bool) -> str|None:
-    "What is wrong with one protocol's `_verdicts` dict; `diagnostics`: its seeds carry the pair diagnostics."
-    if not isinstance(r, dict) or not isinstance(r.get('runs'), list) or len(r['runs']) < 2: return 'fewer than two seeds'
-    if r.get('best_pointwise') not in POINTWISE_SOURCES: return f'its best pointwise student is not one of {POINTWISE_SOURCES}'
-    if set(r.get('vs_best') or {}) != set(CONTROLS) or set(r.get('vs_twin') or {}) != {n for n, t in CONTROLS.items() if n != t}:
-        return 'its paired statistics do not cover every source'
-    for st in [*r['vs_best'].values(), *r['vs_twin'].values()]:
-        if why := _stat_problem(st): return why
-    for row in r['runs']:
-        if not isinstance(row, dict) or not all(isinstance(row.get(n), (int, float)) for n in SOURCES): return 'a seed lacks the PGR of a student'
-        if not all(isinstance(row.get(k), dict) and all(isinstance(row[k].get(n), (int, float)) for n in SOURCES) for k in ('copy_rate', 'disagreement')):
-            return 'a seed lacks the copy rate or misfit of a student'
-        if diagnostics and not (isinstance(row.get('votes'), dict) and all(k in row['votes'] and isinstance(row['votes'][k], (int, float, type(None))) for k in VOTE_KEYS)
-                                and isinstance(row.get('reliabilities'), list) and len(row['reliabilities']) == len(r['runs'][0].get('reliabilities') or ())
-                                and row['reliabilities'] and all(isinstance(e, (int, float)) for e in row['reliabilities'])):
-            return "a seed lacks the supervisors' votes or reliabilities, or has another number of supervisors"
-        scores = row.get('pairs')
-        if diagnostics and (not isinstance(scores, dict) or set(scores) != set(CONTROLS) | {'label_similar'} or not all(
-                isinstance(a.get('pair_accuracy') if isinstance(a, dict) else a, (int, float)) for a in scores.values())):
-            return 'a seed lacks the pair diagnostics of a source'
-    return None
-
-def pairs_problem(doc) -> str|None:
-    "What is wrong with `doc` as a `w2s-prefs-pairs` results document (None: nothing)."
-    if not isinstance(doc, dict) or doc.get('format') != PAIRS_FORMAT:
-        return f"not of format {PAIRS_FORMAT} (found {doc.get('format') if isinstance(doc, dict) else type(doc).__name__})"
-    S = doc.get('settings')
-    if not isinstance(S, dict) or not S or set(S) - set(SETTINGS): return f"its settings are not among {', '.join(SETTINGS)}"
-    for name, r in S.items():
-        if not isinstance(r, dict) or not isinstance(r.get('flips'), list): return f'setting {name}: not a result of both protocols'
-        if not isinstance(r.get('recipe'), dict) or not all(isinstance(r['recipe'].get(k), (int, float)) for k in RECIPE_KNOBS):
-            return f"setting {name}: its fixed recipe lacks {' or '.join(RECIPE_KNOBS)}"
-        for pr in PROTOCOLS:
-            if why := _protocol_problem(r.get(pr), diagnostics=pr == 'fixed'): return f'setting {name}, {PROTOCOLS[pr]}: {why}'
-    return None
-
-def load_pairs_results(path:str|Path) -> dict:
-    "The `w2s-prefs-pairs` results document at `path` (a file or its folder), checked: one clear error otherwise."
-    return read_results(path, 'pair-source', 'w2s-prefs-pairs', pairs_problem)[1]
-
-# %% ../nbs/30_pair_sources.ipynb #edb09276
-def _pair_score(row:dict, name:str) -> float|None:
-    a = row.get('pairs', {}).get(name)
-    return a['pair_accuracy'] if isinstance(a, dict) else a
-
-def _mean(xs:list) -> float|None:
-    xs = [x for x in xs if x is not None]
-    return sum(xs) / len(xs) if xs else None
-
-def _supervisors_line(runs:list) -> str:
-    "The supervisors' reliabilities and the accuracy of their vote where they agree and disagree, averaged over the seeds."
-    eta = [_mean([r['reliabilities'][m] for r in runs]) for m in range(len(runs[0]['reliabilities']))]
-    v = {k: _mean([r['votes'][k] for r in runs]) for k in ('agree', 'disagree', 'share_disagree')}
-    f = lambda x: 'undefined' if x is None else f'{x:.3f}'
-    return (f"- The {len(eta)} supervisors (the weak supervisor first; on a real setting then the probes on halves of its view and, on an image setting, the other image model): reliabilities learned without ground truth {', '.join(map(f, eta))}; "
-            f"their majority vote on random pairs is right {f(v['agree'])} where they agree and {f(v['disagree'])} where they disagree "
-            f"({f(v['share_disagree'])} of the pairs; ground truth, diagnostic only).")
-
-def setting_markdown(name:str, r:dict) -> list[str]:
-    "One setting's table (mean PGR and paired differences under both protocols, pair accuracy or AUC) and its verdict sentences."
-    n_seeds, bests = len(r['fixed']['runs']), ', '.join(f"`{r[pr]['best_pointwise']}` under {PROTOCOLS[pr]}" for pr in PROTOCOLS)
-    cols = [f'{what}, {PROTOCOLS[pr]}' for what in ('PGR', '- best pointwise', '- twin') for pr in PROTOCOLS]
-    fixed = ', '.join(f'{k} {r["recipe"][k]:g}' for k in RECIPE_KNOBS)
-    lines = [f"**{SETTINGS[name]}** ({n_seeds} seeds; better pointwise student: {bests}; fixed recipe: {fixed}, chosen for `{RECIPE_BASELINE}` on weak labels)", '',
-             f"| student | its pairs | {' | '.join(cols)} | pair accuracy (AUC for same-class) | copy rate / misfit, {PROTOCOLS['fixed']} |", '|---|---|' + '---|' * (len(cols) + 2)]
-    cell = lambda st: _ci(st, True) if st else ''
-    for n, what in SOURCES.items():
-        acc = [a for row in r['fixed']['runs'] if (a := _pair_score(row, n)) is not None]
-        vals = [_ci(mean_ci([row[n] for row in r[pr]['runs']])) for pr in PROTOCOLS]
-        vals += [cell(r[pr][key].get(n)) for key in ('vs_best', 'vs_twin') for pr in PROTOCOLS]
-        copy, misfit = (_mean([row[key][n] for row in r['fixed']['runs']]) for key in ('copy_rate', 'disagreement'))
-        lines.append(f"| `{n}` | {what} | {' | '.join(vals)} | {f'{sum(acc) / len(acc):.3f}' if acc else ''} | {copy:.3f} / {misfit:.3f} |")
-    lines += ['', _supervisors_line(r['fixed']['runs'])]
-    for pr in PROTOCOLS:
-        v = r[pr]
-        both = [n for n in v['vs_twin'] if verdict(v['vs_best'][n]) == 'beats' and verdict(v['vs_twin'][n]) == 'beats']
-        lines += [f'- {PROTOCOLS[pr].capitalize()}:'] + [f'  - {s}.' for s in v['verdicts']] + [
-            f"  - Sources that beat both the best pointwise student and their twin: {', '.join(f'`{n}`' for n in both) or 'none'}."]
-    return lines + [f"- Verdicts against the best pointwise student that flip between the protocols: {', '.join(f'`{n}`' for n in r['flips']) or 'none'}.", '']
-
-# %% ../nbs/30_pair_sources.ipynb #5acfcf73
-PAIRED = dict(vs_best='- best pointwise', vs_twin='- twin')   # the paired differences pooled over settings
-
-def pooled_sources(doc:dict) -> dict:
-    "`{protocol: {'vs_best'|'vs_twin': {source: suite.pool(...)}}}`: each source's per-setting paired PGR pooled over the settings."
-    S = doc['settings']
-    names = lambda pr, key: dict.fromkeys(n for r in S.values() for n in r[pr][key])
-    return {pr: {key: {n: pool({s: r[pr][key][n] for s, r in S.items() if n in r[pr][key]}) for n in names(pr, key)} for key in PAIRED}
-            for pr in PROTOCOLS}
-
-
-# %% ../nbs/30_pair_sources.ipynb #b07f587f
-def pooled_markdown(doc:dict) -> list[str]:
-    "The pooled table (random-effects mean [tau²], settings above/below zero) under both protocols, and its verdict sentences."
-    P, names = pooled_sources(doc), list(doc['settings'])
-    cols = [f'{what}, {PROTOCOLS[pr]}' for what in PAIRED.values() for pr in PROTOCOLS]
-    cell = lambda c: f"{_ci(c['pooled'], True)} [{c['pooled']['tau2']:.4f}], {c['sign']['above']}/{c['sign']['below']}" if c else ''
-    lines = [f"**Pooled over the {len(names)} settings** ({', '.join(names)}): each setting's paired PGR against its own best pointwise "
-             "student or the twin, pooled by a random-effects meta-analysis (DerSimonian-Laird; [tau²]) and counted by a sign test "
-             "(settings above/below zero)", '', f"| source | {' | '.join(cols)} |", '|---|' + '---|' * len(cols)]
-    lines += [f"| `{n}` | {' | '.join(cell(P[pr][key].get(n)) for key in PAIRED for pr in PROTOCOLS)} |" for n in CONTROLS]
-    lines.append('')
-    for pr in PROTOCOLS:
-        best = [f"`{n}` {c['verdict']} the best pointwise student ({_ci(c['pooled'], True)})" for n, c in P[pr]['vs_best'].items()]
-        twin = [f"`{n}` {c['verdict']} its twin ({_ci(c['pooled'], True)})" for n, c in P[pr]['vs_twin'].items()]
-        lines.append(f"- Pooled, {PROTOCOLS[pr]}: {'; '.join(best + twin)}.")
-    flips = _flips({pr: {n: c['verdict'] for n, c in P[pr]['vs_best'].items()} for pr in PROTOCOLS})
-    return lines + [f"- Pooled verdicts against the best pointwise student that flip between the protocols: {', '.join(f'`{n}`' for n in flips) or 'none'}.", '']
-
-def pairs_markdown(doc:dict) -> str:
-    "The README block of a `w2s-prefs-pairs` results document: one table and the verdicts per setting, then the pool over settings (two or more)."
-    lines = [l for name, r in doc['settings'].items() for l in setting_markdown(name, r)]
-    return '\n'.join(lines + (pooled_markdown(doc) if len(doc['settings']) > 1 else []))
-
-
-# %% ../nbs/30_pair_sources.ipynb #a7cc9f3d
-def pairs_parser() -> argparse.ArgumentParser:
-    "The options of `w2s-prefs-pairs`."
-    p = argparse.ArgumentParser(prog='w2s-prefs-pairs', description='Preference sources that are not the weak labels, against their twins '
-                                f"and the pointwise students, on {', '.join(SETTINGS)}; every seed's rows are cached.",
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument('--out', default='runs/pairs', help='results folder (results.json)')
-    p.add_argument('--settings', nargs='+', default=list(SETTINGS), help=f"which settings: {', '.join(SETTINGS)}")
-    p.add_argument('--seeds', type=int, default=10, help='seeds of the synthetic task (the default: its five disjoint draws)')
-    p.add_argument('--download', action='store_true', help='fetch the data sets that are not on disk')
-    p.add_argument('--data-path', default=None, help='data root (default $W2S_PREFS_DATA or ~/.cache/w2s_prefs/data)')
-    p.add_argument('--cache-dir', default=None, help="the per-seed cache (default $W2S_PREFS_CACHE or ~/.cache/w2s_prefs)")
-    p.add_argument('--no-cache', action='store_true', help='train every seed again (and cache nothing)')
-    p.add_argument('--quiet', action='store_true', help='no progress bars')
-    return p
-
-def main(argv:list|None=None):
-    "Entry point of the `w2s-prefs-pairs` console script; the README block is written by `w2s-prefs-readme OUT README.md --block pairs`."
-    a = pairs_parser().parse_args(normalise_argv(sys.argv[1:] if argv is None else list(argv)))
-    def body():
-        if unknown := [s for s in a.settings if s not in SETTINGS]: raise ValueError(f"unknown setting(s) {', '.join(unknown)}; known: {', '.join(SETTINGS)}")
-        if a.seeds < 2: raise ValueError(f'--seeds must be at least 2 for intervals, got {a.seeds}')
-        out, t0, results = check_writable(a.out), time.time(), {}
-        cache = None if a.no_cache else Path(a.cache_dir).expanduser() if a.cache_dir else default_cache_dir()
-        for name in (n for n in SETTINGS if n in a.settings):   # in SETTINGS' order, whatever the order given
-            if name == 'synthetic': results[name] = pair_source_experiment(tuple(range(a.seeds)), progress=not a.quiet, cache_dir=cache)
-            else: results[name] = default_pair_sources(setting_config(name, a.download, a.data_path), progress=not a.quiet, cache_dir=cache)
-        doc = pairs_document(results, time.time() - t0)
-        path = save_results(doc, out)
-        print(pairs_markdown(doc)); print(f"results: {path} ({doc['seconds']:.0f} s)")
-    console('w2s-prefs-pairs', body, 'nothing was written; extracted features are cached')

@@ -61,6 +61,7 @@ def results_markdown(doc:dict, figure:str='docs/pgr.png') -> str:
     say = [f"- Weak supervisor {doc['weak_accuracy']:.3f}, ceiling {doc['strong_accuracy']:.3f} (means over {mode}; "
            f"[95% t-interval]; paired columns: mean and interval of the per-seed differences)."]
     if cfg.get('recipe'): say.append(f"- Fixed recipe (one configuration for every method, set by the baseline alone): `{cfg['recipe']}`.")
+    say += _machine_lines(doc.get('versions'))
     say += [f"- {w}" for w in doc.get('diagnostics', {}).get('warnings', [])]
     say.append(f"- Highest mean PGR under weak-label selection: `{best}`, {_ci(M[best]['pgr'])}.")
     for b in refs:
@@ -82,6 +83,14 @@ def results_markdown(doc:dict, figure:str='docs/pgr.png') -> str:
                "gets right, corrupted = share of its correct labels the student gets wrong), by PGR: "
                + ', '.join(f"`{m}` {M[m]['corrected']['mean']:.3f} / {M[m]['corrupted']['mean']:.3f}" for m in order) + '.')
     return '\n'.join(rows + ['', f'![PGR per method]({figure})', ''] + say + _regime_lines(doc)) + '\n'
+
+def _machine_lines(v) -> list:
+    "Which processor and CPU kernels computed the results (`experiment.versions`): the machine kind whose digits they are."
+    if not isinstance(v, dict) or not isinstance(v.get('cpu'), str): return []   # results written before the CPU was recorded
+    k = v.get('numerics') if isinstance(v.get('numerics'), dict) else {}
+    kernels = ', '.join(f'{name} {k[key]}' for name, key in (('ATen', 'aten'), ('MKL', 'mkl'), ('oneDNN', 'onednn')) if isinstance(k.get(key), str))
+    return [f"- Computed on {v['cpu']}" + (f" (CPU kernels: {kernels})" if kernels else '')
+            + "; the last digits are those of this machine kind (see the storage notebook's section on CPU numerics)."]
 
 def _regime_lines(doc:dict) -> list:
     "The regime diagnostics as one sentence: can this setting show weak-to-strong generalization at all?"
@@ -123,7 +132,7 @@ def _block_markdown(results_dir, block:str|None, figure:str) -> tuple[str, objec
         from w2s_prefs.suite import load_suite, suite_markdown   # the suite module imports this one: import when needed
         return suite_markdown(load_suite(results_dir)), None
     if block == 'pairs':
-        from w2s_prefs.pair_sources import load_pairs_results, pairs_markdown   # it imports this one too
+        from w2s_prefs.pairs import load_pairs_results, pairs_markdown   # it imports this one too
         return pairs_markdown(load_pairs_results(results_dir)), None
     doc = load_results(results_dir, README_METRICS)
     return results_markdown(doc, figure), doc

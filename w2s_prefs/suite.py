@@ -17,7 +17,7 @@ from fastcore.script import anno_parser
 from .storage import atomic_write, check_writable
 from .metrics import mean_ci
 from .results import load_results
-from .report import verdict, _ci
+from .report import verdict, _ci, _machine_lines
 from .sweep import (normalise_point, point_id, parse_assignments, run_sweep, point_error, Assignments, SWEEP_REQUIRED,
                              settings as point_settings)
 from .cli import USER_ERRORS, normalise_argv
@@ -26,7 +26,8 @@ from .runs import Terminated
 # %% auto #0
 __all__ = ['SUITE', 'PROTOCOLS', 'PROTOCOL_NAMES', 'NOT_POINTWISE', 'SCHEMA', 'select_settings', 'suite_points', 'seed_values',
            'best_pointwise', 'paired_vs', 'setting_table', 'random_effects', 'sign_test', 'pool', 'suite_table',
-           'suite_markdown', 'suite_headline', 'run_suite', 'load_suite', 'format_suite', 'w2s_prefs_suite', 'main']
+           'suite_markdown', 'suite_headline', 'suite_versions', 'run_suite', 'load_suite', 'format_suite',
+           'w2s_prefs_suite', 'main']
 
 # %% ../nbs/25_suite.ipynb #cd6e1079
 SUITE = [
@@ -187,8 +188,8 @@ def suite_markdown(table:dict, # `suite_table`'s result (or a suite document hol
             flag = ' (flips between protocols)' if m in table['flips'] else ''
             rows.append(f"| `{m}` | {PROTOCOL_NAMES[p]} | " + ' | '.join(cells)
                         + f" | {_ci(pooled, True)}{tau} | {s['above']}/{s['below']}, p={s['p']:.3f} | {r['verdict']}{flag} |")
-    return '\n'.join(rows) + '\n\n' + suite_headline(table) + '\n' + ''.join(f'\n- Note: {n}' for n in table['notes']) + \
-        ('\n' if table['notes'] else '')
+    lines = [f'- Note: {n}' for n in table['notes']] + _machine_lines(table.get('versions'))
+    return '\n'.join(rows) + '\n\n' + suite_headline(table) + '\n' + ''.join(f'\n{l}' for l in lines) + ('\n' if lines else '')
 
 def suite_headline(table:dict) -> str:
     "One sentence: the best preference method's pooled difference under each protocol, the best method, the flips."
@@ -210,6 +211,13 @@ def suite_headline(table:dict) -> str:
 
 # %% ../nbs/25_suite.ipynb #9c6ae3c7
 SCHEMA = 'w2s_prefs.suite/1'
+
+def suite_versions(docs:dict) -> dict:
+    "The processors and CPU kernels the settings' points were computed with (`experiment.versions`): one line of the suite block."
+    vs = [d.get('versions') if isinstance(d.get('versions'), dict) else {} for d in docs.values()]
+    cpus = sorted({v['cpu'] for v in vs if isinstance(v.get('cpu'), str)})
+    kernels = {json.dumps(v.get('numerics'), sort_keys=True) for v in vs}
+    return dict(cpu=' and '.join(cpus), numerics=vs[0].get('numerics') if len(kernels) == 1 else None) if cpus else {}
 
 def run_suite(names:list|None=None, # setting names (default: all)
               overrides:dict|None=None, # `{setting: value}` for every setting that takes it
@@ -235,7 +243,7 @@ def run_suite(names:list|None=None, # setting names (default: all)
         else: row['error'] = st.get('error') or point_error(out/'points'/pid) or 'not run'
         rows.append(row)
     table = suite_table(docs)
-    doc = dict(schema=SCHEMA, settings=rows, **table, headline=suite_headline(table), seconds=time.time() - t0)
+    doc = dict(schema=SCHEMA, settings=rows, **table, headline=suite_headline(table), versions=suite_versions(docs), seconds=time.time() - t0)
     atomic_write(out/'suite.json', lambda f: f.write(json.dumps(doc, indent=1).encode()))
     return doc
 

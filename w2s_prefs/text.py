@@ -249,12 +249,12 @@ def minilm(pretrained:bool=True, # the packaged weights; False: seeded random in
 def cache_first(load:Callable, # a `from_pretrained` (of a model, tokenizer or config)
                 hub_name:str, # the hub repository
                 local_files_only:bool=False, # never ask the hub, even on a miss
-                **kwargs):
+               ):
     "`load(hub_name)` from the Hugging Face cache; only on a miss, and unless `local_files_only`, from the hub."
-    try: return load(hub_name, local_files_only=True, **kwargs)
+    try: return load(hub_name, local_files_only=True)
     except OSError:
         if local_files_only: raise
-    return load(hub_name, local_files_only=False, **kwargs)
+    return load(hub_name, local_files_only=False)
 
 # %% ../nbs/06_text.ipynb #de8d32ee
 GPT2 = dict(gpt2='gpt2', gpt2_medium='gpt2-medium', gpt2_large='gpt2-large', gpt2_xl='gpt2-xl') # registry name -> hub name
