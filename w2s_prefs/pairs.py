@@ -23,7 +23,7 @@ from .experiment import superset_for, cpu_model
 from .storage import fingerprint, check_writable, cpu_numerics, default_cache_dir
 from .cli import normalise_argv
 from .dpo import read_results, save_results, console   # the results-file and console helpers every CLI shares
-from .report import verdict, _ci, _machine_lines
+from .report import verdict, _ci, machine_lines
 from .suite import SUITE, select_settings, pool   # the suite's settings, and its random-effects pool and sign test
 
 # %% auto #0
@@ -208,7 +208,7 @@ def pooled_markdown(doc:dict) -> list[str]:
 def pairs_markdown(doc:dict) -> str:
     "The README block of a `w2s-prefs-pairs` results document: one table and the verdicts per setting, then the pool over settings (two or more)."
     lines = [l for name, r in doc['settings'].items() for l in setting_markdown(name, r)]
-    machine = _machine_lines(dict(cpu=doc.get('cpu'), numerics=doc.get('numerics')))   # none in a file written before the CPU was recorded
+    machine = machine_lines(dict(cpu=doc.get('cpu'), numerics=doc.get('numerics')))   # none in a file written before the CPU was recorded
     return '\n'.join(lines + (pooled_markdown(doc) if len(doc['settings']) > 1 else []) + machine + ([''] if machine else []))
 
 

@@ -15,8 +15,8 @@ from .results import load_results, references, family
 from .figures import plot_pgr, _students
 
 # %% auto #0
-__all__ = ['PROTOCOL_NAMES', 'START', 'END', 'README_METRICS', 'verdict', 'results_markdown', 'block_markers', 'ReadmeError',
-           'block_span', 'update_readme', 'readme_main', 'compare_markdown', 'explorer']
+__all__ = ['PROTOCOL_NAMES', 'START', 'END', 'README_METRICS', 'verdict', 'results_markdown', 'machine_lines', 'block_markers',
+           'ReadmeError', 'block_span', 'update_readme', 'readme_main', 'compare_markdown', 'explorer']
 
 # %% ../nbs/22_report.ipynb #ef44bbb5
 def _ci(st, signed=False):
@@ -61,7 +61,7 @@ def results_markdown(doc:dict, figure:str='docs/pgr.png') -> str:
     say = [f"- Weak supervisor {doc['weak_accuracy']:.3f}, ceiling {doc['strong_accuracy']:.3f} (means over {mode}; "
            f"[95% t-interval]; paired columns: mean and interval of the per-seed differences)."]
     if cfg.get('recipe'): say.append(f"- Fixed recipe (one configuration for every method, set by the baseline alone): `{cfg['recipe']}`.")
-    say += _machine_lines(doc.get('versions'))
+    say += machine_lines(doc.get('versions'))
     say += [f"- {w}" for w in doc.get('diagnostics', {}).get('warnings', [])]
     say.append(f"- Highest mean PGR under weak-label selection: `{best}`, {_ci(M[best]['pgr'])}.")
     for b in refs:
@@ -84,7 +84,7 @@ def results_markdown(doc:dict, figure:str='docs/pgr.png') -> str:
                + ', '.join(f"`{m}` {M[m]['corrected']['mean']:.3f} / {M[m]['corrupted']['mean']:.3f}" for m in order) + '.')
     return '\n'.join(rows + ['', f'![PGR per method]({figure})', ''] + say + _regime_lines(doc)) + '\n'
 
-def _machine_lines(v) -> list:
+def machine_lines(v) -> list:
     "Which processor and CPU kernels computed the results (`experiment.versions`): the machine kind whose digits they are."
     if not isinstance(v, dict) or not isinstance(v.get('cpu'), str): return []   # results written before the CPU was recorded
     k = v.get('numerics') if isinstance(v.get('numerics'), dict) else {}

@@ -17,7 +17,7 @@ from fastcore.script import anno_parser
 from .storage import atomic_write, check_writable
 from .metrics import mean_ci
 from .results import load_results
-from .report import verdict, _ci, _machine_lines
+from .report import verdict, _ci, machine_lines
 from .sweep import (normalise_point, point_id, parse_assignments, run_sweep, point_error, Assignments, SWEEP_REQUIRED,
                              settings as point_settings)
 from .cli import USER_ERRORS, normalise_argv
@@ -188,7 +188,7 @@ def suite_markdown(table:dict, # `suite_table`'s result (or a suite document hol
             flag = ' (flips between protocols)' if m in table['flips'] else ''
             rows.append(f"| `{m}` | {PROTOCOL_NAMES[p]} | " + ' | '.join(cells)
                         + f" | {_ci(pooled, True)}{tau} | {s['above']}/{s['below']}, p={s['p']:.3f} | {r['verdict']}{flag} |")
-    lines = [f'- Note: {n}' for n in table['notes']] + _machine_lines(table.get('versions'))
+    lines = [f'- Note: {n}' for n in table['notes']] + machine_lines(table.get('versions'))
     return '\n'.join(rows) + '\n\n' + suite_headline(table) + '\n' + ''.join(f'\n{l}' for l in lines) + ('\n' if lines else '')
 
 def suite_headline(table:dict) -> str:
