@@ -1,4 +1,6 @@
-"""A registry of labelled image data sets (Fashion-MNIST, Imagenette, ImageNet) that loads them offline when it can, fails with one clear message when it cannot, and splits them reproducibly into the weak supervisor's ground-truth split, the student's pool and a test set.
+"""A registry of labelled image data sets (Fashion-MNIST, Imagenette, ImageNet) that loads them offline when it can, fails with
+one clear message when it cannot, and splits them reproducibly into the weak supervisor's ground-truth split, the student's
+pool and a test set.
 
 Docs: https://w2s-prefs.github.io/w2s_prefs/data.html.md"""
 

@@ -1,4 +1,5 @@
-"""Preference optimisation of a real language model (SmolLM2-135M-Instruct) with TRL's DPO on pairs labelled by a weak sentiment judge, against the same pipeline on gold-judge labels: gold reward, win rate and PGR over seeds.
+"""Preference optimisation of a real language model (SmolLM2-135M-Instruct) with TRL's DPO on pairs labelled by a weak
+sentiment judge, against the same pipeline on gold-judge labels: gold reward, win rate and PGR over seeds.
 
 Docs: https://w2s-prefs.github.io/w2s_prefs/dpo.html.md"""
 

@@ -1,4 +1,5 @@
-"""One function computes, for images of a data set split, the weak supervisor's soft labels, the strong student's embeddings and the ground-truth labels, in one batched pass, and caches each on disk under a key of everything that changes it.
+"""One function computes, for images of a data set split, the weak supervisor's soft labels, the strong student's embeddings
+and the ground-truth labels, in one batched pass, and caches each on disk under a key of everything that changes it.
 
 Docs: https://w2s-prefs.github.io/w2s_prefs/embed.html.md"""
 

@@ -18,7 +18,7 @@ import w2s_prefs
 from .data import get_dataset
 from .models import get_weak, get_strong, choose_device, check_modality
 from .embed import embed
-from .storage import cpu_numerics
+from .storage import cpu_numerics, cpu_info
 from .prefs import same_class_prefs, cross_class_prefs
 from .metrics import accuracy, student_metrics, pairwise_accuracy, pgr_se
 from .regime import copy_rate, regime_diagnostics, REGIME_KEYS
@@ -312,8 +312,7 @@ def run_experiment(source, # `Superset` (data-varying seeds), `W2SData` (fixed s
 # %% ../nbs/17_experiment.ipynb #12d45581
 def cpu_model() -> str:
     "The processor's model and vendor (Linux's `/proc/cpuinfo`, else `platform.processor()`): the machine kind whose digits a result has."
-    try: info = {k.strip(): v.strip() for k, v in (l.split(':', 1) for l in Path('/proc/cpuinfo').read_text().splitlines() if ':' in l)}
-    except OSError: info = {}
+    info = cpu_info()
     model, vendor = info.get('model name'), info.get('vendor_id')
     if model: return f'{model} ({vendor})' if vendor else model
     return platform.processor() or platform.machine() or 'unknown'

@@ -1,4 +1,6 @@
-"""Every figure of a results document (PGR per method, paired differences, accuracy by epoch, agreement/corrected/corrupted rates, per-class accuracy, preference accuracy against the margin) and of a sweep's table (PGR against a swept setting, against the weak supervisor's accuracy, paired against `weak_soft`).
+"""Every figure of a results document (PGR per method, paired differences, accuracy by epoch, agreement/corrected/corrupted
+rates, per-class accuracy, preference accuracy against the margin) and of a sweep's table (PGR against a swept setting,
+against the weak supervisor's accuracy, paired against `weak_soft`).
 
 Docs: https://w2s-prefs.github.io/w2s_prefs/figures.html.md"""
 

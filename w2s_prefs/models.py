@@ -1,4 +1,6 @@
-"""Weak supervisors that output soft labels over a data set's own classes (ImageNet AlexNet restricted to the data set's classes, and supervisors trained on a disjoint ground-truth split), and frozen strong students that map images to embeddings (DINO ResNet50 / ViT-B/8, EfficientNet-Lite).
+"""Weak supervisors that output soft labels over a data set's own classes (ImageNet AlexNet restricted to the data set's
+classes, and supervisors trained on a disjoint ground-truth split), and frozen strong students that map images to embeddings
+(DINO ResNet50 / ViT-B/8, EfficientNet-Lite).
 
 Docs: https://w2s-prefs.github.io/w2s_prefs/models.html.md"""
 

@@ -38,8 +38,8 @@ SUPERVISORS = SUPERVISOR_SETTINGS['views']   # the synthetic task's several supe
 __all__ = ['SUPERVISOR', 'SUPERVISORS', 'OTHER_MODEL', 'PAIRS_PER_EXAMPLE', 'POINTWISE_SOURCES', 'CONTROLS', 'GRID', 'MULTI',
            'PROTOCOLS', 'ROW_MODULES', 'ROW_KEYS', 'random_pairs', 'weak_pairs', 'boundary_pairs', 'misfit_weighted',
            'Judge', 'fit_judge', 'Similar', 'judge_pairs', 'label_similar', 'view_supervisors', 'other_model_labels',
-           'vote_prefs', 'pair_students', 'pair_student', 'similar_auc', 'weak_selected', 'fixed_recipe', 'row_code',
-           'row_inputs', 'pair_source_experiment']
+           'vote_prefs', 'pair_students', 'pair_student', 'similar_auc', 'weak_selected', 'flipped_sources',
+           'fixed_recipe', 'row_code', 'row_inputs', 'protocol_rows', 'pair_source_experiment']
 
 # %% ../nbs/30_pair_sources.ipynb #5ad676a1
 def random_pairs(n:int, n_pairs:int, g:torch.Generator) -> tuple[Tensor, Tensor]:
@@ -291,14 +291,14 @@ def _verdicts(runs:list) -> dict:
 # %% ../nbs/30_pair_sources.ipynb #599b52ca
 PROTOCOLS = dict(selected='weak-label selection', fixed='fixed recipe')
 
-def _flips(verdicts:dict) -> list:
+def flipped_sources(verdicts:dict) -> list:
     "The sources whose verdict against the best pointwise student differs between the protocols; `verdicts`: `{protocol: {source: 'beats'|...}}`."
     return [n for n in CONTROLS if len({verdicts[pr][n] for pr in PROTOCOLS}) > 1]
 
 def _protocol_verdicts(rows:list) -> dict:
     "`{protocol: _verdicts}` of the seeds' rows `{protocol: row}`, and the sources whose verdict against the best pointwise student flips between them."
     out = {pr: _verdicts([r[pr] for r in rows]) for pr in PROTOCOLS}
-    return out | dict(flips=_flips({pr: {n: verdict(st) for n, st in out[pr]['vs_best'].items()} for pr in PROTOCOLS}))
+    return out | dict(flips=flipped_sources({pr: {n: verdict(st) for n, st in out[pr]['vs_best'].items()} for pr in PROTOCOLS}))
 
 # %% ../nbs/30_pair_sources.ipynb #3dabc78a
 def _seed_row(s, students:dict, ceiling, xt, yt, weak_test) -> dict:
@@ -376,7 +376,7 @@ def _cached_row(kind:str, # 'pairs-selected' or 'pairs-fixed'
     if hit and not _usable_row(d.get('row'), kind): d, _ = cached(kind, parts, lambda: dict(row=compute()), cache_dir, use_cache=False)
     return d['row']
 
-def _protocol_rows(seeds, # the seeds
+def protocol_rows(seeds, # the seeds
                    inputs, # `inputs(seed) -> (args, parts)`: the seed's `(x, P, view, judge, y, xt, yt, weak_test)` and their description
                    schedule:dict, val_frac:float, cache_dir=None, progress:bool=False, desc:str='seeds',
                    preset:dict=RECIPE, # the fixed recipe's preset knobs (`fixed_recipe`)
@@ -409,4 +409,4 @@ def pair_source_experiment(seeds:tuple=tuple(range(10)), n_train:int=4000, n_tes
         judge = fit_judge(view[gt], task.labels[gt], seed=s)
         parts = dict(data='synthetic', n_train=n_train, n_test=n_test, n_weak_gt=n_weak_gt, scramble=scramble, seed=s, supervisors=SUPERVISORS)
         return (x, tr, view[:n_train], judge, y, xt, yt, te[0]), parts
-    return _protocol_rows(seeds, inputs, {}, SCHEDULE['val_frac'], cache_dir, progress, 'synthetic', preset=dict(lr=STUDENT_RECIPE['lr']))   # the task's own learning rate
+    return protocol_rows(seeds, inputs, {}, SCHEDULE['val_frac'], cache_dir, progress, 'synthetic', preset=dict(lr=STUDENT_RECIPE['lr']))   # the task's own learning rate

@@ -14,7 +14,7 @@ import torch
 from torch import Tensor
 from .pair_sources import (   # the sources, their students and a seed's rows
     OTHER_MODEL, CONTROLS, POINTWISE_SOURCES, PROTOCOLS, other_model_labels, view_supervisors, fit_judge, pair_source_experiment,
-    _protocol_rows, _flips)
+    protocol_rows, flipped_sources)
 from .superset import Superset
 from .metrics import mean_ci
 from .methods import RECIPE_BASELINE
@@ -61,7 +61,7 @@ def default_pair_sources(cfg:ExperimentConfig|None=None, # the experiment (defau
         parts = dict(data=d.identity, seed=s,   # the tensors the row is computed from are in its key (`pair_sources.row_inputs`)
                      supervisors=dict(halves=2, fit=sup.weak_fit, other_model=OTHER_MODEL.get(weak)))
         return (d.x_train, P, d.weak_inputs, fit_judge(view, labels, seed=s), d.y_train, d.x_test, d.y_test, d.weak_test), parts
-    return _protocol_rows(range(cfg.seed, cfg.seed + cfg.n_seeds), inputs, schedule, cfg.val_frac, cache_dir, progress, cfg.data)
+    return protocol_rows(range(cfg.seed, cfg.seed + cfg.n_seeds), inputs, schedule, cfg.val_frac, cache_dir, progress, cfg.data)
 
 # %% ../nbs/31_pairs.ipynb #b6224754
 def setting_config(name:str, # `fmnist` (the offline default) or a real setting of `suite.SUITE`
@@ -202,7 +202,7 @@ def pooled_markdown(doc:dict) -> list[str]:
         best = [f"`{n}` {c['verdict']} the best pointwise student ({_ci(c['pooled'], True)})" for n, c in P[pr]['vs_best'].items()]
         twin = [f"`{n}` {c['verdict']} its twin ({_ci(c['pooled'], True)})" for n, c in P[pr]['vs_twin'].items()]
         lines.append(f"- Pooled, {PROTOCOLS[pr]}: {'; '.join(best + twin)}.")
-    flips = _flips({pr: {n: c['verdict'] for n, c in P[pr]['vs_best'].items()} for pr in PROTOCOLS})
+    flips = flipped_sources({pr: {n: c['verdict'] for n, c in P[pr]['vs_best'].items()} for pr in PROTOCOLS})
     return lines + [f"- Pooled verdicts against the best pointwise student that flip between the protocols: {', '.join(f'`{n}`' for n in flips) or 'none'}.", '']
 
 def pairs_markdown(doc:dict) -> str:

@@ -1,4 +1,6 @@
-"""Linear class scores learned from weak *comparisons*: Bradley-Terry losses on pairs of examples (hard or soft targets, the seed's same-class pairs or cross-class ones), comparisons between classes of the same example, a confidence-difference risk, and a self-hardening preference loss; all run on the batched trainer of `probes`, with pairs redrawn every step.
+"""Linear class scores learned from weak *comparisons*: Bradley-Terry losses on pairs of examples (hard or soft targets, the
+seed's same-class pairs or cross-class ones), comparisons between classes of the same example, a confidence-difference risk,
+and a self-hardening preference loss; all run on the batched trainer of `probes`, with pairs redrawn every step.
 
 Docs: https://w2s-prefs.github.io/w2s_prefs/pref_probe.html.md"""
 

@@ -1,4 +1,5 @@
-"""Turn a weak supervisor's soft labels into pairwise preferences `(i, j, class)`: index pairs with a weight, built from `weak_probs` alone, sampled under a pair budget, scored through per-example scores.
+"""Turn a weak supervisor's soft labels into pairwise preferences `(i, j, class)`: index pairs with a weight, built from
+`weak_probs` alone, sampled under a pair budget, scored through per-example scores.
 
 Docs: https://w2s-prefs.github.io/w2s_prefs/prefs.html.md"""
 

@@ -1,4 +1,6 @@
-"""A standardising linear probe and one batched trainer for every probe (many configurations and seeds as one stacked model): hard, soft and auxiliary-confidence targets (argmax or class-balanced hardening), pluggable losses; Adam with a cosine schedule or full-batch L-BFGS; model selection on held-out *weak* labels only.
+"""A standardising linear probe and one batched trainer for every probe (many configurations and seeds as one stacked model):
+hard, soft and auxiliary-confidence targets (argmax or class-balanced hardening), pluggable losses; Adam with a cosine
+schedule or full-batch L-BFGS; model selection on held-out *weak* labels only.
 
 Docs: https://w2s-prefs.github.io/w2s_prefs/probes.html.md"""
 

@@ -1,4 +1,6 @@
-"""The report: every figure of the offline default's results (PGR per method, paired differences, accuracy by epoch, agreement/corrected/corrupted rates, per-class accuracy, preference accuracy against the margin), PGR against the pool size from a sweep, the README's generated results block (`w2s-prefs-readme`) and an interactive explorer.
+"""The report: every figure of the offline default's results (PGR per method, paired differences, accuracy by epoch,
+agreement/corrected/corrupted rates, per-class accuracy, preference accuracy against the margin), PGR against the pool size
+from a sweep, the README's generated results block (`w2s-prefs-readme`) and an interactive explorer.
 
 Docs: https://w2s-prefs.github.io/w2s_prefs/report.html.md"""
 

@@ -1,4 +1,5 @@
-"""The result documents: `Results` (every run of one experiment, with summaries and paired comparisons), its JSON document `results.json` and `runs.csv`, and a sweep's tidy table; written atomically, read back with a schema check.
+"""The result documents: `Results` (every run of one experiment, with summaries and paired comparisons), its JSON document
+`results.json` and `runs.csv`, and a sweep's tidy table; written atomically, read back with a schema check.
 
 Docs: https://w2s-prefs.github.io/w2s_prefs/results.html.md"""
 

@@ -1,4 +1,7 @@
-"""A weak reward model (mean GloVe vectors, fitted on a small gold split of preference pairs) labels pairs; a strong reward model (a linear head on SmolLM2-135M's hidden states) learns from those weak preferences, or from weak labels, with the package's trainer; the ceiling learns from gold preferences. PGR on held-out gold preference accuracy, over independent seeds, under both protocols.
+"""A weak reward model (mean GloVe vectors, fitted on a small gold split of preference pairs) labels pairs; a strong reward
+model (a linear head on SmolLM2-135M's hidden states) learns from those weak preferences, or from weak labels, with the
+package's trainer; the ceiling learns from gold preferences. PGR on held-out gold preference accuracy, over independent
+seeds, under both protocols.
 
 Docs: https://w2s-prefs.github.io/w2s_prefs/reward.html.md"""
 

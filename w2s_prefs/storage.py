@@ -1,4 +1,5 @@
-"""Fingerprints, atomic writes, content-keyed cache entries and checked loads: the one place where the package touches the disk.
+"""Fingerprints, atomic writes, content-keyed cache entries and checked loads: the one place where the package touches the
+disk.
 
 Docs: https://w2s-prefs.github.io/w2s_prefs/storage.html.md"""
 
@@ -18,11 +19,12 @@ try: import fcntl
 except ImportError: fcntl = None   # Windows: `lock_dir` cannot lock (see there)
 
 # %% auto #0
-__all__ = ['CPU_NUMERICS', 'PINNED', 'NATIVE_VAR', 'ENTRY_FORMAT', 'LOCK_NAME', 'fingerprint', 'tmp_prefix', 'atomic_write',
-           'atomic_save', 'pid_alive', 'tmp_writer_alive', 'clean_stale_tmp', 'pin_cpu_numerics', 'exec_natively',
-           'cpu_numerics', 'default_cache_dir', 'cache_key', 'payload_checksum', 'CacheWarning', 'save_cache_entry',
-           'save_entry', 'read_only_dir', 'disk_full', 'reject_entry', 'load_checked', 'tensor_problem', 'load_entry',
-           'check_writable', 'DirectoryLocked', 'lock_dir']
+__all__ = ['CPU_NUMERICS', 'PINNED', 'NATIVE_VAR', 'MKL_ANY_VENDOR', 'ENTRY_FORMAT', 'LOCK_NAME', 'fingerprint', 'tmp_prefix',
+           'umask', 'atomic_write', 'atomic_save', 'pid_alive', 'tmp_writer_alive', 'clean_stale_tmp',
+           'pin_cpu_numerics', 'exec_natively', 'cpu_info', 'mkl_branch', 'cpu_numerics', 'default_cache_dir',
+           'cache_key', 'payload_checksum', 'CacheWarning', 'save_cache_entry', 'save_entry', 'read_only_dir',
+           'disk_full', 'reject_entry', 'load_checked', 'tensor_problem', 'load_entry', 'check_writable',
+           'DirectoryLocked', 'lock_dir']
 
 # %% ../nbs/00_storage.ipynb #e1351673
 def fingerprint(*parts) -> str:
@@ -45,6 +47,13 @@ def tmp_prefix(path:Path) -> str:
 
 _open_tmp = os.fdopen   # how `atomic_write` opens its temporary file (`disk_full` replaces it)
 
+def umask() -> int:
+    "This process's file-creation mask (from `/proc/self/status`, else set and restored: never loosened meanwhile)."
+    with contextlib.suppress(OSError, AttributeError):
+        return int(re.search(r'^Umask:\s*([0-7]+)', Path('/proc/self/status').read_text(), re.M).group(1), 8)
+    mask = os.umask(0o077); os.umask(mask)
+    return mask
+
 def atomic_write(path:str|Path, # final file name
                  write, # `write(f)` fills the binary file object `f`
                 ) -> Path:
@@ -52,6 +61,8 @@ def atomic_write(path:str|Path, # final file name
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=tmp_prefix(path), suffix='.tmp')
     try:
+        with contextlib.suppress(OSError):   # a file system without Unix modes (FAT, some SMB mounts) refuses: the write still goes on
+            os.chmod(tmp, 0o666 & ~umask())     # mkstemp's 0600 would hide results and cache entries from the other users of a cluster
         with _open_tmp(fd, 'wb') as f:
             write(f); f.flush(); os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -124,11 +135,27 @@ def exec_natively(code:str):
     sys.stdout.flush(); sys.stderr.flush()
     os.execve(sys.executable, [sys.executable, '-c', code, *sys.argv[1:]], env)
 
-def cpu_numerics() -> dict:
-    "The CPU code paths this process computes with: torch's kernel capability and the MKL and oneDNN settings."
+def cpu_info() -> dict:
+    "The first processor's fields in Linux's `/proc/cpuinfo` (`vendor_id`, `model name`, ...); empty where there is none."
+    try: text = Path('/proc/cpuinfo').read_text()
+    except OSError: return {}
+    first = text.strip().split('\n\n')[0].splitlines()
+    return {k.strip(): v.strip() for k, v in (l.split(':', 1) for l in first if ':' in l)}
+
+MKL_ANY_VENDOR = ('AUTO', 'COMPATIBLE')   # the only `MKL_CBWR` branches MKL has on a processor that is not Intel's
+
+def mkl_branch(vendor:str) -> str:
+    "The `MKL_CBWR` branch MKL runs on a processor of `vendor`: the one asked for, except that off Intel anything but AUTO and COMPATIBLE falls back to AUTO."
+    asked = os.environ.get('MKL_CBWR', 'AUTO')
+    return asked if vendor in ('GenuineIntel', '') or asked.split(',')[0] in MKL_ANY_VENDOR else 'AUTO'
+
+def cpu_numerics(info:dict|None=None, # `cpu_info()` (the default) or another processor's fields
+                ) -> dict:
+    "The CPU code paths this process computes with: the processor's vendor, torch's kernel capability, the MKL branch run and oneDNN's setting."
     import torch
-    return dict(machine=platform.machine(), aten=torch.backends.cpu.get_cpu_capability(),
-                mkl=os.environ.get('MKL_CBWR', 'AUTO'), onednn=os.environ.get('ONEDNN_MAX_CPU_ISA', 'ALL'))
+    vendor = (cpu_info() if info is None else info).get('vendor_id', '')
+    return dict(machine=platform.machine(), vendor=vendor, aten=torch.backends.cpu.get_cpu_capability(),
+                mkl=mkl_branch(vendor), onednn=os.environ.get('ONEDNN_MAX_CPU_ISA', 'ALL'))
 
 # %% ../nbs/00_storage.ipynb #562d3ee9
 def default_cache_dir() -> Path:

@@ -1,4 +1,6 @@
-"""Extract once, draw many: the tensors of an experiment (strong embeddings, the weak supervisor's inputs, ground truth) for a seeded superset of examples, and `draw(seed)`, which gives each seed its own weak supervisor's ground-truth split, student pool and test subset, refits the weak supervisor on its split, and returns a `W2SData`.
+"""Extract once, draw many: the tensors of an experiment (strong embeddings, the weak supervisor's inputs, ground truth) for a
+seeded superset of examples, and `draw(seed)`, which gives each seed its own weak supervisor's ground-truth split, student
+pool and test subset, refits the weak supervisor on its split, and returns a `W2SData`.
 
 Docs: https://w2s-prefs.github.io/w2s_prefs/superset.html.md"""
 

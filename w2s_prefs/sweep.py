@@ -1,4 +1,6 @@
-"""`w2s-prefs-sweep` runs a grid of `w2s-prefs` configurations (data set, weak supervisor and its options, strong student, pool size, weak ground-truth size, methods, seeds, epochs) as tasks on Ray, locally or on a cluster; it reuses finished points, keeps going past failing ones, and writes one tidy table (CSV and Parquet) and the sweep's figures.
+"""`w2s-prefs-sweep` runs a grid of `w2s-prefs` configurations (data set, weak supervisor and its options, strong student, pool
+size, weak ground-truth size, methods, seeds, epochs) as tasks on Ray, locally or on a cluster; it reuses finished points,
+keeps going past failing ones, and writes one tidy table (CSV and Parquet) and the sweep's figures.
 
 Docs: https://w2s-prefs.github.io/w2s_prefs/sweep.html.md"""
 

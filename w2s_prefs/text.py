@@ -1,4 +1,6 @@
-"""The same weak-to-strong pipeline on text: text data sets, weak supervisors and strong students that enter through the same registries as the image ones and end as the same `W2SData`; an offline default on real movie reviews (Rotten Tomatoes, a mean-GloVe weak supervisor, an all-MiniLM-L6-v2 student) and the real GPT-2 path for a machine with a GPU and internet.
+"""The same weak-to-strong pipeline on text: text data sets, weak supervisors and strong students that enter through the same
+registries as the image ones and end as the same `W2SData`; an offline default on real movie reviews (Rotten Tomatoes, a
+mean-GloVe weak supervisor, an all-MiniLM-L6-v2 student) and the real GPT-2 path for a machine with a GPU and internet.
 
 Docs: https://w2s-prefs.github.io/w2s_prefs/text.html.md"""
 

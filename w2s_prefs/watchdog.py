@@ -1,4 +1,5 @@
-"""Stops the Ray processes a `w2s-prefs-sweep` driver started when the driver dies without shutting them down (SIGKILL): `python .../w2s_prefs/watchdog.py DRIVER_PID`, with a pipe as stdin that only the driver holds.
+"""Stops the Ray processes a `w2s-prefs-sweep` driver started when the driver dies without shutting them down (SIGKILL):
+`python .../w2s_prefs/watchdog.py DRIVER_PID`, with a pipe as stdin that only the driver holds.
 
 Docs: https://w2s-prefs.github.io/w2s_prefs/watchdog.html.md"""
 
