@@ -27,9 +27,10 @@ from .report import verdict, _ci, machine_lines
 from .suite import SUITE, select_settings, pool   # the suite's settings, and its random-effects pool and sign test
 
 # %% auto #0
-__all__ = ['DEFAULT_SCHEDULE', 'PAIRS_FORMAT', 'SETTINGS', 'SOURCES', 'RECIPE_KNOBS', 'VOTE_KEYS', 'PAIRED', 'weak_rows',
-           'default_pair_sources', 'setting_config', 'pairs_document', 'pairs_problem', 'load_pairs_results',
-           'setting_markdown', 'pooled_sources', 'pooled_markdown', 'pairs_markdown', 'pairs_parser', 'main']
+__all__ = ['DEFAULT_SCHEDULE', 'PAIRS_FORMAT', 'SETTINGS', 'SOURCES', 'RECIPE_KNOBS', 'VOTE_KEYS', 'PAIRED', 'PGR_TARGET',
+           'DEFAULT_SETTING', 'weak_rows', 'default_pair_sources', 'setting_config', 'pairs_document', 'pairs_problem',
+           'load_pairs_results', 'setting_markdown', 'pooled_sources', 'pair_targets', 'targets_markdown',
+           'pooled_markdown', 'pairs_markdown', 'pairs_parser', 'main']
 
 # %% ../nbs/31_pairs.ipynb #0482bf5f
 DEFAULT_SCHEDULE = dict(epochs=SCHEDULE['epochs'], batch_size=SCHEDULE['batch_size'])   # the main job's schedule: every student's, both protocols
@@ -187,6 +188,66 @@ def pooled_sources(doc:dict) -> dict:
             for pr in PROTOCOLS}
 
 
+# %% ../nbs/31_pairs.ipynb #af5d3996
+PGR_TARGET = .45   # issue 19: the best method's PGR on the offline default
+DEFAULT_SETTING = 'fmnist'   # the offline default's setting
+
+def _setting_means(r:dict, n:str) -> dict:
+    "One setting's fixed-recipe means for student `n`: pair accuracy (None for a pointwise student), copy rate, misfit."
+    runs = r['fixed']['runs']
+    return dict(pairs=_mean([_pair_score(row, n) for row in runs]), copy=_mean([row['copy_rate'][n] for row in runs]),
+                misfit=_mean([row['disagreement'][n] for row in runs]))
+
+def pair_targets(doc:dict, # a `w2s-prefs-pairs` results document with two settings or more
+                ) -> dict:
+    "`dict(pooled={protocol: dict(met, closest, stat)}, default={protocol: dict(met, best, stat)} or None, why={source: diagnostics})`."
+    P, S = pooled_sources(doc), doc['settings']
+    pooled = {}
+    for pr in PROTOCOLS:
+        cells = P[pr]['vs_best']
+        closest = max(cells, key=lambda n: cells[n]['pooled']['mean'])
+        pooled[pr] = dict(met=any((c['pooled'].get('lo') or 0) > 0 for c in cells.values()), closest=closest, stat=cells[closest]['pooled'])
+    default = None
+    if DEFAULT_SETTING in S:
+        default = {}
+        for pr in PROTOCOLS:
+            stats = {n: mean_ci([row[n] for row in S[DEFAULT_SETTING][pr]['runs']]) for n in SOURCES}
+            best = max(stats, key=lambda n: stats[n]['mean'])
+            default[pr] = dict(met=stats[best]['mean'] >= PGR_TARGET, best=best, stat=stats[best])
+    why = {}
+    for n, twin in CONTROLS.items():
+        if n == twin: continue
+        per = [(_setting_means(r, n), _setting_means(r, twin), _setting_means(r, r['fixed']['best_pointwise'])) for r in S.values()]
+        why[n] = dict(twin=twin, pairs=_mean([a['pairs'] for a, _, _ in per]), twin_pairs=_mean([t['pairs'] for _, t, _ in per]),
+                      below_twin=sum(a['pairs'] < t['pairs'] for a, t, _ in per if None not in (a['pairs'], t['pairs'])), settings=len(per),
+                      copy=_mean([a['copy'] for a, _, _ in per]), best_copy=_mean([b['copy'] for _, _, b in per]),
+                      misfit=_mean([a['misfit'] for a, _, _ in per]), best_misfit=_mean([b['misfit'] for _, _, b in per]),
+                      vs_twin={pr: P[pr]['vs_twin'][n]['pooled'] for pr in PROTOCOLS})
+    return dict(pooled=pooled, default=default, why=why)
+
+# %% ../nbs/31_pairs.ipynb #4c1c7c91
+def _met(ok:bool) -> str: return '**met**' if ok else '**missed**'
+
+def targets_markdown(doc:dict) -> list[str]:
+    "The targets (met or missed under each protocol) and, for each source with a twin, the diagnostics that say why."
+    t = pair_targets(doc)
+    first = ' and '.join(f"{_met(d['met'])} under {PROTOCOLS[pr]} (the highest: `{d['closest']}`, {_ci(d['stat'], True)})" for pr, d in t['pooled'].items())
+    lines = ["**The targets** (issue 19's, set before these runs; nothing here is tuned on the settings' test sets):", '',
+             f"- A preference source whose pooled paired PGR against the best pointwise student has its 95% interval above zero: {first}."]
+    if t['default']:
+        said = ' and '.join(f"{_met(d['met'])} under {PROTOCOLS[pr]} (`{d['best']}`, {_ci(d['stat'])})" for pr, d in t['default'].items())
+        lines.append(f"- The best student's PGR on the offline default at least {PGR_TARGET:g}: {said}.")
+    f = lambda x: 'n/a' if x is None else f'{x:.3f}'
+    cols = [f'pooled - twin, {w}' for w in PROTOCOLS.values()]
+    lines += ['', f"Why, in the diagnostics (means over the {len(doc['settings'])} settings; pair accuracy, copy rate and misfit under the fixed recipe):", '',
+              f"| source | its twin | pair accuracy (its twin's) | settings where its pairs are less accurate than its twin's | copy rate (best pointwise student's) | misfit (best pointwise student's) | {' | '.join(cols)} |",
+              '|---|---|---|---|---|---|' + '---|' * len(cols)]
+    for n, w in t['why'].items():
+        lines.append(f"| `{n}` | `{w['twin']}` | {f(w['pairs'])} ({f(w['twin_pairs'])}) | {w['below_twin']} of {w['settings']} | "
+                     f"{f(w['copy'])} ({f(w['best_copy'])}) | {f(w['misfit'])} ({f(w['best_misfit'])}) | "
+                     + ' | '.join(_ci(w['vs_twin'][pr], True) for pr in PROTOCOLS) + ' |')
+    return lines + ['']
+
 # %% ../nbs/31_pairs.ipynb #b07f587f
 def pooled_markdown(doc:dict) -> list[str]:
     "The pooled table (random-effects mean [tau²], settings above/below zero) under both protocols, and its verdict sentences."
@@ -209,7 +270,8 @@ def pairs_markdown(doc:dict) -> str:
     "The README block of a `w2s-prefs-pairs` results document: one table and the verdicts per setting, then the pool over settings (two or more)."
     lines = [l for name, r in doc['settings'].items() for l in setting_markdown(name, r)]
     machine = machine_lines(dict(cpu=doc.get('cpu'), numerics=doc.get('numerics')))   # none in a file written before the CPU was recorded
-    return '\n'.join(lines + (pooled_markdown(doc) if len(doc['settings']) > 1 else []) + machine + ([''] if machine else []))
+    pooled = pooled_markdown(doc) + targets_markdown(doc) if len(doc['settings']) > 1 else []
+    return '\n'.join(lines + pooled + machine + ([''] if machine else []))
 
 
 # %% ../nbs/31_pairs.ipynb #a7cc9f3d

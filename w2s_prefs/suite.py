@@ -24,10 +24,11 @@ from .cli import USER_ERRORS, normalise_argv
 from .runs import Terminated
 
 # %% auto #0
-__all__ = ['SUITE', 'PROTOCOLS', 'PROTOCOL_NAMES', 'NOT_POINTWISE', 'SCHEMA', 'select_settings', 'suite_points', 'seed_values',
-           'best_pointwise', 'paired_vs', 'setting_table', 'random_effects', 'sign_test', 'pool', 'suite_table',
-           'suite_markdown', 'suite_headline', 'suite_versions', 'run_suite', 'load_suite', 'format_suite',
-           'w2s_prefs_suite', 'main']
+__all__ = ['SUITE', 'PROTOCOLS', 'PROTOCOL_NAMES', 'NOT_POINTWISE', 'REGIME_COLUMNS', 'CONTRAST', 'REPLACED', 'SCHEMA',
+           'select_settings', 'suite_points', 'seed_values', 'best_pointwise', 'paired_vs', 'setting_table',
+           'random_effects', 'sign_test', 'pool', 'suite_table', 'setting_regime', 'regime_contrast', 'suite_regime',
+           'regime_markdown', 'suite_markdown', 'suite_headline', 'suite_versions', 'run_suite', 'load_suite',
+           'format_suite', 'w2s_prefs_suite', 'main']
 
 # %% ../nbs/25_suite.ipynb #cd6e1079
 SUITE = [
@@ -164,6 +165,87 @@ def suite_table(docs:dict, # {setting name: results document}
     flips = [m for m in both if len(live) > 1 and len({p['methods'][m]['verdict'] for p in live}) > 1]
     return dict(protocols=out, flips=flips, notes=notes)
 
+# %% ../nbs/25_suite.ipynb #aa013664
+REGIME_COLUMNS = dict(copy_rate='copy rate', ceiling_copy_rate='ceiling copy rate', naive_hard_pgr='naive PGR (hard labels)',
+                      control_gap_uniform='random-error control gap, uniform', control_gap_confusion='random-error control gap, confusion',
+                      r2_weak_logits='R² weak logits', r2_truth='R² truth', r2_weak_inputs='R² weak inputs')   # `regime.REGIME_KEYS` shown, in order
+CONTRAST = ('copy_rate', 'control_gap_uniform', 'control_gap_confusion')   # what the default is compared on with the setting it replaced
+REPLACED = dict(fmnist='fmnist_pixels')   # the offline default -> the setting of the weak supervisor it replaced
+
+def _baseline_se(doc:dict) -> float|None:
+    se = seed_values(doc, 'weak_soft', 'pgr_se')
+    return float(np.median(list(se.values()))) if se else None
+
+def setting_regime(doc:dict, # a results document
+                  ) -> dict|None:
+    "`dict(seeds, weak_accuracy, ceiling_accuracy, pgr_se, per_seed={key: {seed: value}}, mean={key: mean_ci})` of `doc`'s regime diagnostics (None: it has none)."
+    per = ((doc.get('diagnostics') or {}).get('regime') or {}).get('per_seed')
+    if not isinstance(per, list) or not all(isinstance(r, dict) and 'seed' in r for r in per) or not per: return None
+    values = {k: {json.dumps(r['seed'], sort_keys=True): float(r[k]) for r in per if _finite(r.get(k))} for k in REGIME_COLUMNS}
+    number = lambda v: float(v) if _finite(v) else None
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        mean = {k: mean_ci(list(v.values())) for k, v in values.items() if v}
+    return dict(seeds=[r['seed'] for r in per], weak_accuracy=number(doc.get('weak_accuracy')),
+                ceiling_accuracy=number(doc.get('strong_accuracy')), pgr_se=_baseline_se(doc), per_seed=values, mean=mean)
+
+# %% ../nbs/25_suite.ipynb #b4329d60
+def regime_contrast(regimes:dict, # `{setting: setting_regime(...)}`
+                    new:str, old:str, # the two settings
+                   ) -> dict:
+    "`{key: dict(new, old, diff=mean_ci of the per-seed new - old)}` for each key of `CONTRAST` both settings have ({} if one is missing)."
+    a, b = regimes.get(new), regimes.get(old)
+    if not a or not b: return {}
+    out = {}
+    for k in CONTRAST:
+        x, y = a['per_seed'].get(k, {}), b['per_seed'].get(k, {})
+        diffs = [x[s] - y[s] for s in x if s in y]
+        if not diffs: continue
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore')
+            out[k] = dict(new=float(np.mean(list(x.values()))), old=float(np.mean(list(y.values()))), diff=mean_ci(diffs))
+    return out
+
+# %% ../nbs/25_suite.ipynb #cbdacfa3
+def _warnings(doc:dict) -> list[str]:
+    ws = (doc.get('diagnostics') or {}).get('warnings')
+    return [' '.join(w.removeprefix('WARNING:').split()) for w in ws if isinstance(w, str)] if isinstance(ws, list) else []
+
+def suite_regime(docs:dict, # {setting name: results document}
+                ) -> dict:
+    "`dict(regime={setting: setting_regime}, warnings={setting: [str]}, contrast={'new vs old': regime_contrast})` of the settings that ran."
+    regime = {n: r for n, d in docs.items() if (r := setting_regime(d)) is not None}
+    contrast = {f'{new} vs {old}': c for new, old in REPLACED.items() if (c := regime_contrast(regime, new, old))}
+    return dict(regime=regime, warnings={n: w for n, d in docs.items() if (w := _warnings(d))}, contrast=contrast)
+
+# %% ../nbs/25_suite.ipynb #75711adb
+def _num(v) -> str: return 'n/a' if v is None else f'{v:.3f}'
+
+def _direction(diff:dict) -> str: return {'beats': 'higher', 'loses to': 'lower'}.get(verdict(diff), 'not distinguishable')
+
+def regime_markdown(doc:dict, # a suite document (or anything holding `suite_regime`'s keys)
+                   ) -> list[str]:
+    "The regime table (one row per setting), the contrast of the default with the setting it replaced, and each setting's warnings."
+    R = doc.get('regime') or {}
+    if not R: return []
+    head = ['setting', 'seeds', 'weak / ceiling accuracy', 'PGR test s.e.', *REGIME_COLUMNS.values()]
+    lines = ["**Can each setting show weak-to-strong generalization?** The regime diagnostics of every setting, from this run's results "
+             "(`regime`; means over seeds; PGR test s.e.: the median over seeds of the test-sampling standard error of "
+             "`weak_soft`'s PGR)", '', '| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
+    for n, r in R.items():
+        cells = [str(len(r['seeds'])), f"{_num(r['weak_accuracy'])} / {_num(r['ceiling_accuracy'])}", _num(r['pgr_se']),
+                 *(_num((r['mean'].get(k) or {}).get('mean')) for k in REGIME_COLUMNS)]
+        lines.append(f"| {n} | " + ' | '.join(cells) + ' |')
+    lines.append('')
+    for pair, c in (doc.get('contrast') or {}).items():
+        new, old = pair.split(' vs ')
+        said = '; '.join(f"{REGIME_COLUMNS[k]} {v['new']:.3f} against {v['old']:.3f}, {_ci(v['diff'], True)} ({_direction(v['diff'])})"
+                         for k, v in c.items())
+        lines.append(f"- `{new}` against `{old}`, the setting of the weak supervisor it replaced, in this run (paired by seed, "
+                     f"95% t-interval of the differences): {said}.")
+    lines += [f"- Warning, `{n}`: {w}" for n, ws in (doc.get('warnings') or {}).items() for w in ws]
+    return lines + ['']
+
 # %% ../nbs/25_suite.ipynb #d1164ec8
 def _phrase(v:str) -> str: return {'beats': 'beats', 'loses to': 'loses to'}.get(v, 'is not distinguishable from')
 
@@ -189,7 +271,8 @@ def suite_markdown(table:dict, # `suite_table`'s result (or a suite document hol
             rows.append(f"| `{m}` | {PROTOCOL_NAMES[p]} | " + ' | '.join(cells)
                         + f" | {_ci(pooled, True)}{tau} | {s['above']}/{s['below']}, p={s['p']:.3f} | {r['verdict']}{flag} |")
     lines = [f'- Note: {n}' for n in table['notes']] + machine_lines(table.get('versions'))
-    return '\n'.join(rows) + '\n\n' + suite_headline(table) + '\n' + ''.join(f'\n{l}' for l in lines) + ('\n' if lines else '')
+    regime = ''.join(f'\n{l}' for l in regime_markdown(table))   # a suite document's regime table (none in `suite_table`'s result)
+    return '\n'.join(rows) + '\n\n' + suite_headline(table) + '\n' + regime + ''.join(f'\n{l}' for l in lines) + ('\n' if lines else '')
 
 def suite_headline(table:dict) -> str:
     "One sentence: the best preference method's pooled difference under each protocol, the best method, the flips."
@@ -210,7 +293,7 @@ def suite_headline(table:dict) -> str:
             f"({_ci(M[best]['pooled'], True)}); {flips}.")
 
 # %% ../nbs/25_suite.ipynb #9c6ae3c7
-SCHEMA = 'w2s_prefs.suite/1'
+SCHEMA = 'w2s_prefs.suite/2'   # /2: the settings' regime diagnostics, warnings and the default's contrast
 
 def suite_versions(docs:dict) -> dict:
     "The processors and CPU kernels the settings' points were computed with (`experiment.versions`): one line of the suite block."
@@ -243,7 +326,8 @@ def run_suite(names:list|None=None, # setting names (default: all)
         else: row['error'] = st.get('error') or point_error(out/'points'/pid) or 'not run'
         rows.append(row)
     table = suite_table(docs)
-    doc = dict(schema=SCHEMA, settings=rows, **table, headline=suite_headline(table), versions=suite_versions(docs), seconds=time.time() - t0)
+    doc = dict(schema=SCHEMA, settings=rows, **table, **suite_regime(docs), headline=suite_headline(table), versions=suite_versions(docs),
+               seconds=time.time() - t0)
     atomic_write(out/'suite.json', lambda f: f.write(json.dumps(doc, indent=1).encode()))
     return doc
 
@@ -255,7 +339,10 @@ def load_suite(path:str|Path) -> dict:
     try: doc = json.loads(p.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as e: raise ValueError(f"{p} is not a suite document ({e})") from None
     if not isinstance(doc, dict) or doc.get('schema') != SCHEMA:
-        raise ValueError(f"{p} has schema {doc.get('schema') if isinstance(doc, dict) else None!r}, expected {SCHEMA!r}")
+        raise ValueError(f"{p} has schema {doc.get('schema') if isinstance(doc, dict) else None!r}, expected {SCHEMA!r}; "
+                         "run w2s-prefs-suite again (finished settings are reused)")
+    if not all(isinstance(doc.get(k), dict) for k in ('protocols', 'regime', 'warnings', 'contrast')):
+        raise ValueError(f"{p} is not a complete suite document (its protocols, regime, warnings or contrast are missing)")
     return doc
 
 # %% ../nbs/25_suite.ipynb #44f171c1
