@@ -13,7 +13,7 @@ from typing import Callable
 import numpy as np, torch
 from torch import Tensor
 import w2s_prefs
-from .storage import PINNED, exec_natively, cpu_numerics, fingerprint, cache_key, save_entry, load_entry, atomic_write, check_writable, default_cache_dir, clean_stale_tmp
+from .storage import PINNED, exec_natively, cpu_numerics, fingerprint, cached, atomic_write, check_writable, default_cache_dir, clean_stale_tmp
 from .data import DatasetNotFound, Registry, default_data_root
 from .models import ProbeWeak, seeded, choose_device
 from .embed import embed
@@ -25,8 +25,8 @@ from .report import verdict, _ci
 __all__ = ['SMOLLM2', 'SMOLLM2_MEMBER', 'POLICIES', 'SAMPLING', 'DPO_DEFAULTS', 'PIPELINES', 'RESULTS_FORMAT', 'METRICS',
            'MODEL_SIZES', 'DPO_TASKS', 'smollm2_file', 'Policy', 'plain_copy', 'plain_model_dir', 'smollm2',
            'tiny_tokenizer', 'tiny_gpt2', 'gpt2_policy', 'load_policy', 'review_prompts', 'Judge', 'probe_judge',
-           'judge_indices', 'fit_judges', 'sample', 'clip_prompts', 'cached', 'cached_sample', 'label_pairs',
-           'train_dpo', 'weak_to_strong_policy', 'score', 'pair_agreement', 'reward_pgr', 'draw_prompts', 'run_seed',
+           'judge_indices', 'fit_judges', 'sample', 'clip_prompts', 'cached_sample', 'label_pairs', 'train_dpo',
+           'weak_to_strong_policy', 'score', 'pair_agreement', 'reward_pgr', 'draw_prompts', 'run_seed',
            'judge_accuracy', 'summarize', 'machine', 'DPOTask', 'sentiment_task', 'get_task', 'dpo_experiment',
            'save_results', 'read_results', 'load_dpo_results', 'dpo_markdown', 'plot_dpo', 'write_outputs',
            'write_readme', 'run_options', 'console', 'dpo_parser', 'main']
@@ -139,15 +139,16 @@ def tiny_gpt2(texts:list, # texts the tokenizer is trained on
 # %% ../nbs/28_dpo.ipynb #ff04afa2
 def gpt2_policy(hub_name:str='gpt2', # 'gpt2', 'gpt2-medium', 'gpt2-large' or 'gpt2-xl'
                 local_files_only:bool=False, # the Hugging Face cache only, never the network
+                download:bool=True, # False: as `local_files_only` (the command's `--download` not given)
                 **_) -> Policy:
     "A GPT-2-family causal LM and its tokenizer from the hub."
     from transformers import AutoTokenizer, GPT2LMHeadModel
-    try: tok, model = (cache_first(f.from_pretrained, hub_name, local_files_only) for f in (AutoTokenizer, GPT2LMHeadModel))
+    try: tok, model = (cache_first(f.from_pretrained, hub_name, local_files_only or not download) for f in (AutoTokenizer, GPT2LMHeadModel))
     except OSError as e:
         raise WeightsNotFound(f"GPT-2 weights {hub_name!r} are neither in the Hugging Face cache nor downloadable ({type(e).__name__}). On a machine "
                               f"with internet run `python -c \"from transformers import AutoModelForCausalLM, AutoTokenizer; "
                               f"AutoModelForCausalLM.from_pretrained('{hub_name}'); AutoTokenizer.from_pretrained('{hub_name}')\"` and point "
-                              "$HF_HOME at that cache") from None
+                              "$HF_HOME at that cache; online, --download lets transformers fetch them") from None
     return Policy(hub_name, model, tok, dict(name=hub_name, weights=f'hf:{hub_name}'))
 
 POLICIES = {'smollm2': smollm2, 'tiny-gpt2': tiny_gpt2, 'gpt2': gpt2_policy}
@@ -231,19 +232,6 @@ def clip_prompts(tokenizer, prompts:list, max_tokens:int) -> list:
     return [p if len(i) <= max_tokens else tokenizer.decode(i[-max_tokens:]) for p, i in zip(prompts, ids)]
 
 # %% ../nbs/28_dpo.ipynb #27a0e2fb
-def cached(kind:str, # cache entry kind ('generations', 'dpo')
-           parts:dict, # JSON-able description of everything that changes the entry
-           compute, # `compute() -> dict` of the payload (strings, lists, numbers, tensors)
-           cache_dir=None, use_cache:bool=True) -> tuple[dict, bool]:
-    "(payload, hit): the verified cache entry of `parts`, else `compute()` saved under its content key (atomic)."
-    cache_dir = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
-    stem, meta = cache_key(kind, **parts)
-    path = cache_dir/f'{stem}.pt'
-    if use_cache and (d := load_entry(path, meta)) is not None: return d['payload'], True
-    payload = compute()
-    save_entry(dict(meta=meta, payload=payload), path)
-    return payload, False
-
 def cached_sample(policy:Policy, prompts:list, n:int, max_new_tokens:int, seed:int, cache_dir=None, use_cache:bool=True,
                   identity:dict|None=None, # the policy's identity (default `policy.identity`; a trained policy: what made it)
                   **kwargs) -> tuple[list, bool]:

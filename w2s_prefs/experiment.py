@@ -8,7 +8,7 @@ Docs: https://w2s-prefs.github.io/w2s_prefs/experiment.html.md"""
 
 # %% ../nbs/17_experiment.ipynb #4e3df31e
 from __future__ import annotations
-import contextlib, dataclasses, platform, time
+import contextlib, dataclasses, inspect, platform, time
 from dataclasses import dataclass, field
 from typing import NamedTuple
 from pathlib import Path
@@ -16,7 +16,7 @@ import torch
 from torch import Tensor
 import w2s_prefs
 from .data import get_dataset
-from .models import get_weak, get_strong, choose_device, check_modality
+from .models import get_weak, get_strong, choose_device, check_modality, WEAK, STRONG
 from .embed import embed
 from .storage import cpu_numerics, cpu_info
 from .prefs import same_class_prefs, cross_class_prefs
@@ -24,7 +24,7 @@ from .metrics import accuracy, student_metrics, pairwise_accuracy, pgr_se
 from .regime import copy_rate, regime_diagnostics, REGIME_KEYS
 from .superset import W2SData, Superset, superset_size
 from .results import Results
-from .methods import Method, RECIPE_BASELINE, get_methods, method_table, get_clean
+from .methods import Method, RECIPE_BASELINE, get_methods, method_table, get_clean, get_pair_source
 from .config import (OFFLINE_DEFAULT, SCHEDULE, ExperimentConfig, defaults_for, validate, entry_kwargs, config_methods,
                               to_dict)
 from .probes import get_loss, cpu_threads
@@ -32,8 +32,9 @@ from .runs import default_workers, worker_map, run_cache_key, cached_fit, code_d
 from .storage import clean_stale_tmp, cache_key, load_entry, save_entry, fingerprint
 
 # %% auto #0
-__all__ = ['synthetic_data', 'SyntheticSource', 'draw', 'load_superset', 'load_data', 'superset_for', 'pair_diagnostics',
-           'per_class_accuracy', 'Job', 'fit_cost', 'run_experiment', 'cpu_model', 'versions', 'run_config']
+__all__ = ['synthetic_data', 'SyntheticSource', 'draw', 'hub_options', 'load_superset', 'load_data', 'superset_for',
+           'pair_diagnostics', 'per_class_accuracy', 'Job', 'fit_cost', 'run_experiment', 'cpu_model', 'versions',
+           'run_config']
 
 # %% ../nbs/17_experiment.ipynb #549d9c23
 def _jsonable(o):
@@ -63,6 +64,12 @@ def draw(source, seed:int) -> W2SData:
     return source.draw(seed)
 
 # %% ../nbs/17_experiment.ipynb #cf89d5e2
+def hub_options(factory, # a registered model's factory
+                download:bool, # whether the run may fetch what is not on disk (`--download`)
+               ) -> dict:
+    "`local_files_only=True` for a factory that fetches weights from the Hugging Face hub (GPT-2), unless `download`: offline, a missing model fails at once instead of after the hub's retries."
+    return dict(local_files_only=True) if not download and 'local_files_only' in inspect.signature(factory).parameters else {}
+
 def load_superset(data:str=OFFLINE_DEFAULT['data'], # data set name (see `data.DATASETS`)
                   weak:str|None=None, # weak supervisor name (see `models.WEAK`; default: the modality's, `defaults_for(data)`)
                   strong:str|None=None, # strong student name (see `models.STRONG`; default: the modality's)
@@ -98,7 +105,7 @@ def load_superset(data:str=OFFLINE_DEFAULT['data'], # data set name (see `data.D
     if weak_kwargs is None: weak_kwargs = dict(dflt['weak_kwargs']) if weak == dflt['weak'] else {}
     dkw = dict(root=data_path, download=download, **(data_kwargs or {}))
     train, test = get_dataset(data, 'train', **dkw), get_dataset(data, 'test', **dkw)
-    w = get_weak(weak, train, **weak_kwargs)
+    w = get_weak(weak, train, **{**hub_options(WEAK.lookup(weak), download), **weak_kwargs})
     n_wt = n_weak_train if w.needs_fit else 0
     if w.needs_fit and n_wt <= 0: raise ValueError(f"weak supervisor {weak!r} is trained: n_weak_train must be positive, got {n_wt}")
     n_test = (len(test) // max(parts, 1)) if n_test is None else n_test
@@ -107,7 +114,7 @@ def load_superset(data:str=OFFLINE_DEFAULT['data'], # data set name (see `data.D
     n_te = superset_size(n_test, len(test), superset_factor, 'test examples (--n-test)', parts)
     tr_idx = torch.randperm(len(train), generator=g)[:n_tr].sort().values
     te_idx = torch.randperm(len(test), generator=g)[:n_te].sort().values
-    s = get_strong(strong, **(strong_kwargs or {}))
+    s = get_strong(strong, **{**hub_options(STRONG.lookup(strong), download), **(strong_kwargs or {})})
     kw = dict(cache_dir=cache_dir, batch_size=batch_size, device=device, num_workers=num_workers, progress=progress, verbose=verbose)
     weak_in = w.featurizer if w.needs_fit else w       # a trained supervisor is refitted per draw on its features
     tr, te = embed(train, tr_idx, weak_in, s, **kw), embed(test, te_idx, weak_in, s, **kw)
@@ -179,7 +186,8 @@ class Job(NamedTuple):
 
 # %% ../nbs/17_experiment.ipynb #d4aa3df9
 def fit_cost(m:Method) -> float:
-    "Rough relative training cost of `m`: configurations x (ensemble members x its loss's step cost (`probes.Loss.cost`) + its cleaning step's (`methods.Clean.cost`)). It orders the workers' queue, nothing else."
+    "Rough relative training cost of `m`: configurations x (ensemble members x its loss's step cost (`probes.Loss.cost`) + its cleaning step's (`methods.Clean.cost`)), or x its pair source's (`methods.PairSource.cost`). It orders the workers' queue, nothing else."
+    if m.pairs: return len(m.configs) * get_pair_source(m.pairs).cost
     return len(m.configs) * (max(1, m.ensemble) * get_loss(m.loss).cost + (get_clean(m.clean).cost if m.clean else 0.))
 
 
@@ -280,7 +288,9 @@ def run_experiment(source, # `Superset` (data-varying seeds), `W2SData` (fixed s
     t0 = time.time()
     full = {s: draw(source, s) for s in seeds}
     _check_parts(full)
-    draws = {s: dataclasses.replace(d, weak_inputs=None).to(dev) for s, d in full.items()}   # workers get no weak view
+    view = any(m.pairs and get_pair_source(m.pairs).view for m in ms)   # a pair source's judge reads the weak supervisor's view
+    hide = {} if view else dict(weak_inputs=None, weak_fit_inputs=None, weak_fit_labels=None)
+    draws = {s: dataclasses.replace(d, **hide).to(dev) for s, d in full.items()}   # otherwise the workers get no weak view
     fixed_split = isinstance(source, W2SData)
     workers = (workers or default_workers()) if dev.type == 'cpu' else 1
     settings = dict(seeds=seeds, epochs=epochs, batch_size=batch_size, val_frac=val_frac, device=dev.type)

@@ -16,10 +16,11 @@ import w2s_prefs.pref_probe   # registers the preference losses that the table n
 from .superset import W2SData
 
 # %% auto #0
-__all__ = ['SEARCH', 'RECIPE', 'RECIPE_BASELINE', 'CLEANS', 'FAMILIES', 'TARGETS', 'CLEAN_KNOB', 'CALIBRATIONS', 'TRAINING_KNOBS',
-           'METHODS', 'searched', 'Clean', 'register_clean', 'get_clean', 'CleanKnobs', 'spread_step', 'cut_step',
-           'check_method', 'Method', 'fix', 'widen', 'recipe_config', 'register_method', 'get_methods', 'method_table',
-           'method_targets']
+__all__ = ['SEARCH', 'RECIPE', 'RECIPE_BASELINE', 'CLEANS', 'PAIR_SOURCES', 'FAMILIES', 'TARGETS', 'CLEAN_KNOB', 'CALIBRATIONS',
+           'TRAINING_KNOBS', 'PAIR_KNOBS', 'METHODS', 'searched', 'Clean', 'register_clean', 'get_clean', 'CleanKnobs',
+           'spread_step', 'cut_step', 'PairSource', 'register_pair_source', 'get_pair_source', 'weak_pairs_step',
+           'boundary_step', 'misfit_step', 'label_similar_step', 'judge_step', 'check_method', 'Method', 'fix', 'widen',
+           'recipe_config', 'register_method', 'get_methods', 'method_table', 'method_targets']
 
 # %% ../nbs/13_methods.ipynb #5c209e18
 SEARCH = dict(lr=[1e-3, 1e-2], weight_decay=[0., 1e-2, 1e-1])   # the axes every method, baselines included, is tuned over
@@ -84,12 +85,65 @@ def cut_step(x, t, value, graph=None, seed=0):
     keep = cut_filter(x, t, keep=value, graph=graph)
     return x[keep], t[keep]
 
+# %% ../nbs/13_methods.ipynb #22740b9c
+from .prefs import weak_pairs, boundary_pairs, misfit_weighted, label_similar, fit_judge, judge_pairs
+from .pref_probe import PAIRS_PER_EXAMPLE, pair_heads
+
+@dataclass(frozen=True)
+class PairSource:
+    "A registered pair source: `fn(x, p, seed, extras, recipe) -> dict(prefs=...)` or `dict(similar=...)` on the training rows."
+    name:str
+    fn:Callable
+    doc:str=''
+    view:bool=False # whether `fn` reads the weak supervisor's view (`extras`)
+    per_recipe:bool=False # whether its pairs depend on the student's configuration (each configuration then trains alone)
+    cost:float=6. # time per configuration, in trainings of one cross-entropy head (orders the workers' queue)
+
+PAIR_SOURCES = {}   # name -> `PairSource`
+
+def register_pair_source(name:str, doc:str='', view:bool=False, per_recipe:bool=False, cost:float=6.):
+    "Decorator: register `fn(x, p, seed, extras, recipe)` as pair source `name` (again: replaces)."
+    if not name.isidentifier(): raise ValueError(f"a pair source's name must be an identifier, got {name!r}")
+    def _deco(fn): PAIR_SOURCES[name] = PairSource(name, fn, doc, view, per_recipe, float(cost)); return fn
+    return _deco
+
+def get_pair_source(name:str) -> PairSource:
+    "The registered pair source `name`; an unknown name lists the known ones."
+    if name not in PAIR_SOURCES: raise ValueError(f"unknown pair source {name!r}; known: {', '.join(PAIR_SOURCES)}")
+    return PAIR_SOURCES[name]
+
+# %% ../nbs/13_methods.ipynb #1f260f90
+def _n_pairs(x): return len(x) * PAIRS_PER_EXAMPLE   # as many pairs as the steps draw in one epoch
+
+@register_pair_source('weak_pairs', "random pairs and classes ordered by p_w, weighted by the gap (`prefs.weak_pairs`): a twin")
+def weak_pairs_step(x, p, seed, extras=None, recipe=None): return dict(prefs=weak_pairs(p, _n_pairs(x), seed))
+
+@register_pair_source('boundary', "strong-space neighbours whose weak argmax differ (`prefs.boundary_pairs`)")
+def boundary_step(x, p, seed, extras=None, recipe=None): return dict(prefs=boundary_pairs(x, p))
+
+@register_pair_source('misfit', "p_w's pairs, those a first student (same configuration) orders the other way not counted", per_recipe=True, cost=9.)
+def misfit_step(x, p, seed, extras=None, recipe=None):
+    W, b, mean, std, _ = pair_heads(x, p, [dict(recipe, lam=0.)], seed=seed)   # the first student: fitted to p_w alone
+    return dict(prefs=misfit_weighted(weak_pairs(p, _n_pairs(x), seed), ((x - mean) / std @ W[0].T + b[0]).softmax(-1)))
+
+@register_pair_source('label_similar', "same class from p_w, p_i · p_j, on random pairs (`prefs.label_similar`): a twin")
+def label_similar_step(x, p, seed, extras=None, recipe=None): return dict(similar=label_similar(p, _n_pairs(x), seed))
+
+@register_pair_source('judge', "a weak pairwise judge on the supervisor's view, fitted on its labelled rows (`prefs.fit_judge`)", view=True)
+def judge_step(x, p, seed, extras=None, recipe=None):
+    if not extras or any(extras.get(k) is None for k in ('view', 'fit_view', 'fit_labels')):
+        raise ValueError("the pair source 'judge' needs the weak supervisor's inputs on the pool and on its labelled rows: "
+                         "a setting whose weak supervisor is a probe fitted per draw gives them (the synthetic source does not)")
+    judge = fit_judge(extras['fit_view'], extras['fit_labels'], seed=seed)
+    return dict(similar=judge_pairs(judge, extras['view'], _n_pairs(x), seed))
+
 # %% ../nbs/13_methods.ipynb #9dff00d9
 FAMILIES = ('ceiling', 'baseline', 'self-training', 'preference', 'cleaning')
 TARGETS = dict(truth='ground-truth one-hot labels (ceiling only)', weak='the weak soft labels', weak_hard="the weak labels' argmax")
 CLEAN_KNOB = CleanKnobs()   # a cleaning step -> the knob that sets its strength: a live view of `CLEANS`
 CALIBRATIONS = (None, 'affine', 'prob')
 TRAINING_KNOBS = ('lr', 'weight_decay')   # every loss takes these (`probes.HEAD_KEYS` less the per-head `seed` and `data`)
+PAIR_KNOBS = (*TRAINING_KNOBS, 'lam')   # a pair source's students: the training knobs and the weight of the pair terms
 
 # %% ../nbs/13_methods.ipynb #4a328988
 def _known(what:str, value, known) -> None:
@@ -104,6 +158,10 @@ def check_method(m) -> None:
     _known(f'targets of method {m.name!r}:', m.targets, TARGETS)
     _known(f'cleaning of method {m.name!r}:', m.clean, [None, *CLEANS])
     _known(f'calibration of method {m.name!r}:', m.calibration, CALIBRATIONS)
+    _known(f'pair source of method {m.name!r}:', m.pairs, [None, *PAIR_SOURCES])
+    if m.pairs and (m.loss != 'ce' or m.clean or m.calibration or m.ensemble or (set(m.grid) | set(m.fixed)) - set(PAIR_KNOBS)):
+        raise ValueError(f"method {m.name!r}: a pair source's students take cross-entropy and its pairs with knobs {', '.join(PAIR_KNOBS)} only "
+                         "(no other loss, cleaning, calibration or ensemble)")
     if (m.targets == 'truth') != (m.family == 'ceiling'):
         raise ValueError(f"method {m.name!r}: only the ceiling family trains on ground truth (targets='truth')")
     if not isinstance(m.grid, dict) or not all(isinstance(v, (list, tuple)) and len(v) for v in m.grid.values()):
@@ -115,7 +173,7 @@ def check_method(m) -> None:
     clean = CLEAN_KNOB.get(m.clean)
     if clean and clean not in m.grid and clean not in m.fixed:
         raise ValueError(f"method {m.name!r}: cleaning {m.clean!r} needs knob {clean!r}")
-    for c in param_grid(**m.grid):
+    for c in ([] if m.pairs else param_grid(**m.grid)):
         try: check_knobs(m.loss, {k: v for k, v in {**c, **m.fixed}.items() if k != clean})
         except ValueError as e: raise ValueError(f"method {m.name!r}: {e}") from None
 
@@ -131,6 +189,7 @@ class Method:
     calibration:str|None=None # 'affine' or 'prob': set class scales/offsets after training (`pref_probe.calibrate`)
     clean:str|None=None # 'spread' (label spreading, knob `alpha`) or 'cut' (cut-statistic filtering, knob `keep`)
     ensemble:int=0 # members: every configuration trains this many heads on bootstrap resamples, probabilities averaged (0: one head)
+    pairs:str|None=None # a registered pair source (`PAIR_SOURCES`): the students take cross-entropy plus its explicit pairs
     family:str='baseline' # one of `FAMILIES`
     reference:bool=False # every other method's paired difference against this one is reported
     doc:str=''
@@ -148,7 +207,8 @@ class Method:
 
     @property
     def knobs(self) -> tuple:
-        "Every knob this method's grid may vary: the training knobs, its loss's knobs and its cleaning's."
+        "Every knob this method's grid may vary: the training knobs, its loss's knobs and its cleaning's (a pair source's: `PAIR_KNOBS`)."
+        if self.pairs: return PAIR_KNOBS
         return (*TRAINING_KNOBS, *loss_knobs(self.loss), *([self.clean_knob] if self.clean else []))
 
 # %% ../nbs/13_methods.ipynb #0f65999c
@@ -193,6 +253,8 @@ METHODS = {m.name: m for m in [
            doc="cut-statistic filtering, then cross-entropy on the kept examples"),
     Method('spread_prefs', 'prefs_within', clean='spread', fixed=dict(within=.5), grid=searched(alpha=[.5, .9]),
            family='preference', doc="prefs_within on label-spread targets: spreading as the source of the preferences"),
+    *(Method(n, pairs=n, grid=searched(lam=[1., .3]), family='preference', doc=f"pair source: {get_pair_source(n).doc}")
+      for n in PAIR_SOURCES),   # run when named: each costs several pointwise students (`get_methods`)
 ]}
 
 # %% ../nbs/13_methods.ipynb #06d6d9ad
@@ -212,8 +274,8 @@ def register_method(m:Method, replace:bool=False) -> Method:
 
 # %% ../nbs/13_methods.ipynb #79ce2ef7
 def get_methods(methods=None) -> list[Method]:
-    "`Method`s from names or values (default: all), the ceiling and `RECIPE_BASELINE` first, each once; unknown names list the known."
-    items = list(METHODS.values()) if methods is None else list(methods)
+    "`Method`s from names or values (default: every method but the pair sources), the ceiling and `RECIPE_BASELINE` first, each once; unknown names list the known."
+    items = [m for m in METHODS.values() if not m.pairs] if methods is None else list(methods)
     if isinstance(methods, (str, Method)): raise TypeError("give a list of method names or `Method`s")
     unknown = [x for x in items if not isinstance(x, Method) and x not in METHODS]
     if unknown: raise ValueError(f"unknown method(s) {', '.join(map(str, unknown))}; known: {', '.join(METHODS)}")
@@ -228,8 +290,8 @@ def get_methods(methods=None) -> list[Method]:
 
 # %% ../nbs/13_methods.ipynb #3cc0750a
 def method_table(methods:list) -> dict:
-    "`{name: dict(family, reference, loss, doc)}` of `methods`: what the results document records about each."
-    return {m.name: dict(family=m.family, reference=m.reference, loss=m.loss, doc=m.doc) for m in methods}
+    "`{name: dict(family, reference, loss, doc)}` of `methods` (and `pairs`, a pair source's name): what the results document records about each."
+    return {m.name: dict(family=m.family, reference=m.reference, loss=m.loss, doc=m.doc, **({'pairs': m.pairs} if m.pairs else {})) for m in methods}
 
 # %% ../nbs/13_methods.ipynb #ecda21f9
 def method_targets(method:Method, data:W2SData) -> Tensor:

@@ -11,22 +11,22 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 from tqdm.auto import tqdm
-from dataclasses import dataclass
 import torch, torch.nn.functional as F
 from torch import Tensor
 from .synthetic import make_synthetic
-from .prefs import Prefs, pair_margins
-from .cleaning import knn_graph, label_spreading
+from .prefs import (   # the explicit pair lists and the judge (their definitions: `prefs`)
+    Prefs, random_pairs, weak_pairs, boundary_pairs, misfit_weighted, Judge, fit_judge, Similar, judge_pairs, label_similar)
+from .pref_probe import PAIRS_PER_EXAMPLE, pair_heads   # the students of explicit pair lists
+from .cleaning import label_spreading
 from .supervisors import weak_view, STUDENT_RECIPE, supervisors, dawid_skene, csl_assign, vote_accuracy, SETTINGS as SUPERVISOR_SETTINGS
-from .probes import per_head_ce, stacked_logits, param_grid, weak_split, score_probs, train_probe
+from .probes import param_grid, weak_split, score_probs, train_probe
 from .protocol import best_config, choose_recipe
 from .metrics import mean_ci, accuracy, pgr, pairwise_accuracy, agreement
 from .regime import copy_rate
-from .storage import fingerprint
+from .storage import fingerprint, cached
 from .superset import Superset, W2SData
 from .methods import METHODS, RECIPE, RECIPE_BASELINE, SEARCH
 from .config import SCHEDULE
-from .dpo import cached   # the cache helper every CLI shares
 from .runs import code_digest
 from .report import verdict, _ci
 from scipy.stats import mannwhitneyu   # the AUC of the same-class judgements, ties handled
@@ -35,99 +35,10 @@ SUPERVISOR = dict(weak_dim=8, noise=1.)   # the weak supervisor (and the judge's
 SUPERVISORS = SUPERVISOR_SETTINGS['views']   # the synthetic task's several supervisors: the weak supervisor first, then two other views
 
 # %% auto #0
-__all__ = ['SUPERVISOR', 'SUPERVISORS', 'OTHER_MODEL', 'PAIRS_PER_EXAMPLE', 'POINTWISE_SOURCES', 'CONTROLS', 'GRID', 'MULTI',
-           'PROTOCOLS', 'ROW_MODULES', 'ROW_KEYS', 'random_pairs', 'weak_pairs', 'boundary_pairs', 'misfit_weighted',
-           'Judge', 'fit_judge', 'Similar', 'judge_pairs', 'label_similar', 'view_supervisors', 'other_model_labels',
-           'vote_prefs', 'pair_students', 'pair_student', 'similar_auc', 'weak_selected', 'flipped_sources',
-           'fixed_recipe', 'row_code', 'row_inputs', 'protocol_rows', 'pair_source_experiment']
-
-# %% ../nbs/30_pair_sources.ipynb #5ad676a1
-def random_pairs(n:int, n_pairs:int, g:torch.Generator) -> tuple[Tensor, Tensor]:
-    "`n_pairs` index pairs `(i, j)` of two different examples among `n`, drawn with generator `g`."
-    i = torch.randint(n, (n_pairs,), generator=g)
-    return i, (i + torch.randint(1, n, (n_pairs,), generator=g)) % n
-
-def weak_pairs(p:Tensor, n_pairs:int, seed:int=0) -> Prefs:
-    "Pairs from the weak soft labels `p` alone: random pairs and classes, the higher `p_w` preferred, weighted by the gap."
-    g = torch.Generator().manual_seed(seed)
-    i, j = random_pairs(len(p), n_pairs, g)
-    c = torch.randint(p.shape[1], (n_pairs,), generator=g)
-    up = p[i, c] >= p[j, c]
-    return Prefs(torch.where(up, i, j), torch.where(up, j, i), c, (p[i, c] - p[j, c]).abs())
-
-# %% ../nbs/30_pair_sources.ipynb #2d8103a8
-def boundary_pairs(x:Tensor, # (n, d) strong embeddings
-                   p:Tensor, # (n, k) weak soft labels
-                   k:int=10, # neighbours per example in the strong space
-                  ) -> Prefs:
-    "Strong-space neighbours whose weak argmax differ: `i` preferred to `j` for `i`'s weak class and `j` to `i` for `j`'s; weight 1."
-    idx, _ = knn_graph(x, k)
-    n, a = len(x), p.argmax(1)
-    i, j = torch.arange(n).repeat_interleave(idx.shape[1]), idx.flatten()
-    key = torch.unique(torch.minimum(i, j) * n + torch.maximum(i, j))   # each unordered pair once
-    i, j = key // n, key % n
-    keep = a[i] != a[j]
-    i, j = i[keep], j[keep]
-    return Prefs(torch.cat([i, j]), torch.cat([j, i]), torch.cat([a[i], a[j]]), torch.ones(2 * len(i)))
-
-# %% ../nbs/30_pair_sources.ipynb #6d777e93
-def misfit_weighted(prefs:Prefs, # pairs from the weak labels
-                    q:Tensor, # (n, k) a first student's probabilities on the pool (fitted to the weak labels)
-                    strength:float=1., # 1: a pair the student orders the other way counts nothing; 0: unchanged
-                   ) -> Prefs:
-    "`prefs` with each pair the first student orders against the supervisor down-weighted: its misfit is not penalised."
-    against = pair_margins(q, prefs) < 0
-    return Prefs(prefs.i, prefs.j, prefs.cls, prefs.weight * torch.where(against, 1 - strength, 1.))
-
-# %% ../nbs/30_pair_sources.ipynb #655d33a9
-@dataclass
-class Judge:
-    "A weak pairwise judge: P(same class | two views) = σ(w · [(v_i - v_j)², v_i v_j] + b), fitted on the weak ground-truth rows."
-    w:Tensor
-    b:Tensor
-    mean:Tensor
-    std:Tensor
-    def features(self, vi:Tensor, vj:Tensor) -> Tensor:
-        vi, vj = (vi - self.mean) / self.std, (vj - self.mean) / self.std
-        return torch.cat([(vi - vj) ** 2, vi * vj], -1)   # symmetric in i and j
-    def __call__(self, vi:Tensor, vj:Tensor) -> Tensor:
-        with torch.no_grad(): return torch.sigmoid(self.features(vi, vj) @ self.w + self.b)
-
-def fit_judge(view:Tensor, # (m, v) the weak supervisor's view of its labelled rows
-              y:Tensor, # (m,) their labels
-              n_pairs:int=20_000, weight_decay:float=1e-2, seed:int=0) -> Judge:
-    "Fit `Judge` by L-BFGS logistic regression on random pairs of the labelled rows (same class or not): calibrated to the pairs' base rate."
-    i, j = random_pairs(len(view), n_pairs, torch.Generator().manual_seed(seed))
-    same = (y[i] == y[j]).float()
-    judge = Judge(torch.zeros(2 * view.shape[1]), torch.zeros(()), view.mean(0), view.std(0).clamp_min(1e-6))
-    f = judge.features(view[i], view[j])
-    w, b = judge.w.clone().requires_grad_(), judge.b.clone().requires_grad_()
-    opt = torch.optim.LBFGS([w, b], max_iter=100, line_search_fn='strong_wolfe')
-    def closure():
-        opt.zero_grad()
-        loss = F.binary_cross_entropy_with_logits(f @ w + b, same) + weight_decay / 2 * w.square().sum()
-        loss.backward(); return loss
-    opt.step(closure)
-    return Judge(w.detach(), b.detach(), judge.mean, judge.std)
-
-# %% ../nbs/30_pair_sources.ipynb #2572006f
-@dataclass
-class Similar:
-    "Pairs judged to share a class: `i`, `j` and the judge's probability `target` that they do."
-    i:Tensor
-    j:Tensor
-    target:Tensor
-    def __len__(self): return len(self.i)
-
-def judge_pairs(judge:Judge, view:Tensor, n_pairs:int, seed:int=0) -> Similar:
-    "The judge's verdicts on `n_pairs` random pairs of the pool (it sees both views; no pointwise label enters)."
-    i, j = random_pairs(len(view), n_pairs, torch.Generator().manual_seed(seed))
-    return Similar(i, j, judge(view[i], view[j]))
-
-def label_similar(p:Tensor, n_pairs:int, seed:int=0) -> Similar:
-    "The same pairs judged from the weak soft labels alone: P(same class) = p_i · p_j."
-    i, j = random_pairs(len(p), n_pairs, torch.Generator().manual_seed(seed))
-    return Similar(i, j, (p[i] * p[j]).sum(1))
+__all__ = ['SUPERVISOR', 'SUPERVISORS', 'OTHER_MODEL', 'POINTWISE_SOURCES', 'CONTROLS', 'GRID', 'MULTI', 'PROTOCOLS',
+           'ROW_MODULES', 'ROW_KEYS', 'view_supervisors', 'other_model_labels', 'vote_prefs', 'pair_students',
+           'pair_student', 'similar_auc', 'weak_selected', 'flipped_sources', 'fixed_recipe', 'row_code', 'row_inputs',
+           'protocol_rows', 'pair_source_experiment']
 
 # %% ../nbs/30_pair_sources.ipynb #b5819c23
 def view_supervisors(view:Tensor, # (m, f) the weak supervisor's inputs on its labelled rows
@@ -177,8 +88,6 @@ def vote_prefs(P:Tensor, # (M, n, k) every supervisor's soft labels (0 where a s
     return Prefs(torch.where(up, i, j), torch.where(up, j, i), c, (2 * q - 1).abs()), eta
 
 # %% ../nbs/30_pair_sources.ipynb #2844d031
-PAIRS_PER_EXAMPLE = 16   # pairs drawn per example of each batch (as many as the in-batch preference losses use)
-
 def pair_students(x:Tensor, # (n, d) strong embeddings of the pool
                   p:Tensor, # (n, k) weak soft labels
                   prefs:Prefs|None=None, # class preferences: `i` over `j` for `cls`, weighted (Bradley-Terry)
@@ -187,39 +96,13 @@ def pair_students(x:Tensor, # (n, d) strong embeddings of the pool
                   seed:int=0,
                   recipes:list|None=None, # one dict per student: `lr`, optional `weight_decay`; `epochs`, `batch_size` shared (default `[STUDENT_RECIPE]`)
                  ) -> list:
-    "One `predict_proba` per recipe: linear students fitted to `p` plus `lam` x the pair terms (Adam, cosine schedule, L2 penalty wd/2 ||W||²), side by side on the same batches and pairs."
+    "One `predict_proba` per recipe: the students of `pref_probe.pair_heads` (each recipe completed from `STUDENT_RECIPE`)."
     recipes = [{**STUDENT_RECIPE, **(r or {})} for r in (recipes or [None])]
-    (B, E), (n, d), k, C = (recipes[0]['batch_size'], recipes[0]['epochs']), x.shape, p.shape[1], len(recipes)
-    if any((r['batch_size'], r['epochs']) != (B, E) for r in recipes): raise ValueError('students trained side by side share batch_size and epochs')
-    g = torch.Generator().manual_seed(seed)
-    mean, std = x.mean(0), x.std(0).clamp_min(1e-6)
-    xs, w0 = (x - mean) / std, torch.randn(k, d, generator=g) / math.sqrt(d)
-    Ws, bs = [w0.clone().requires_grad_() for _ in recipes], [torch.zeros(k, requires_grad=True) for _ in recipes]
-    opt = torch.optim.Adam([dict(params=[w, b], lr=r['lr']) for w, b, r in zip(Ws, bs, recipes)], fused=True)   # a group per student: its own lr; fused: one pass per update
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, E * math.ceil(n / B))
-    wd = torch.tensor([float(r.get('weight_decay', 0.)) for r in recipes])
-    for _ in range(E):
-        perm = torch.randperm(n, generator=g)
-        for start in range(0, n, B):
-            b, W, bias = perm[start:start + B], torch.stack(Ws), torch.stack(bs)
-            loss = per_head_ce(stacked_logits(xs[b][None], W[None], bias), p[b].expand(C, -1, -1)) + wd / 2 * W.square().sum((1, 2))
-            m = len(b) * PAIRS_PER_EXAMPLE
-            if prefs is not None and len(prefs):
-                pr = prefs[torch.randint(len(prefs), (m,), generator=g)]
-                diff = (xs[pr.i] - xs[pr.j]) @ W.reshape(C * k, -1).T   # s_i - s_j of every student in one matmul: the bias cancels
-                margin = diff.reshape(m, C, k).gather(2, pr.cls[:, None, None].expand(m, C, 1)).squeeze(2).T
-                loss = loss + lam * (pr.weight * F.softplus(-margin)).sum(1) / pr.weight.sum().clamp_min(1e-12)
-            if similar is not None and len(similar):
-                r = torch.randint(len(similar), (m,), generator=g)
-                q = stacked_logits(xs[torch.cat([similar.i[r], similar.j[r]])][None], W[None], bias).softmax(-1)   # the trainer's logits, one group
-                same = (q[:, :m] * q[:, m:]).sum(-1).clamp(1e-6, 1 - 1e-6)
-                loss = loss + lam * F.binary_cross_entropy(same, similar.target[r].expand(C, -1), reduction='none').mean(1)
-            opt.zero_grad(); loss.sum().backward(); opt.step(); sched.step()   # the students' losses share no parameter
-    W, bias = torch.stack(Ws).detach(), torch.stack(bs).detach()
+    W, bias, mean, std, _ = pair_heads(x, p, recipes, prefs, similar, lam, seed)
     def student(c:int):
         def predict_proba(xt:Tensor) -> Tensor: return ((xt - mean) / std @ W[c].T + bias[c]).softmax(-1)
         return predict_proba
-    return [student(c) for c in range(C)]
+    return [student(c) for c in range(len(recipes))]
 
 
 # %% ../nbs/30_pair_sources.ipynb #e2d9fba9
@@ -346,7 +229,7 @@ def fixed_recipe(selected:list, # every seed's `_selected_row`
     return {**schedule, **choose_recipe(baseline, records, preset)}
 
 # %% ../nbs/30_pair_sources.ipynb #de71913d
-ROW_MODULES = ('pair_sources', 'prefs', 'cleaning', 'supervisors', 'probes', 'protocol', 'methods', 'metrics', 'regime', 'config')   # the code that computes a seed's rows from their inputs (checked below)
+ROW_MODULES = ('pair_sources', 'prefs', 'pref_probe', 'cleaning', 'supervisors', 'probes', 'protocol', 'methods', 'metrics', 'regime', 'config')   # the code that computes a seed's rows from their inputs (checked below)
 
 def row_code() -> str:
     "Digest of the source of `ROW_MODULES`: what a cached row depends on besides its inputs, settings and torch."

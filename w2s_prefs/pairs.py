@@ -11,16 +11,15 @@ import argparse, sys, time
 from dataclasses import replace
 from pathlib import Path
 import torch
-from torch import Tensor
+from .prefs import fit_judge
 from .pair_sources import (   # the sources, their students and a seed's rows
-    OTHER_MODEL, CONTROLS, POINTWISE_SOURCES, PROTOCOLS, other_model_labels, view_supervisors, fit_judge, pair_source_experiment,
+    OTHER_MODEL, CONTROLS, POINTWISE_SOURCES, PROTOCOLS, other_model_labels, view_supervisors, pair_source_experiment,
     protocol_rows, flipped_sources)
-from .superset import Superset
 from .metrics import mean_ci
 from .methods import RECIPE_BASELINE
 from .config import ExperimentConfig, SCHEDULE, from_dict, resolved
 from .experiment import superset_for, cpu_model
-from .storage import fingerprint, check_writable, cpu_numerics, default_cache_dir
+from .storage import check_writable, cpu_numerics, default_cache_dir
 from .cli import normalise_argv
 from .dpo import read_results, save_results, console   # the results-file and console helpers every CLI shares
 from .report import verdict, _ci, machine_lines
@@ -28,17 +27,12 @@ from .suite import SUITE, select_settings, pool   # the suite's settings, and it
 
 # %% auto #0
 __all__ = ['DEFAULT_SCHEDULE', 'PAIRS_FORMAT', 'SETTINGS', 'SOURCES', 'RECIPE_KNOBS', 'VOTE_KEYS', 'PAIRED', 'PGR_TARGET',
-           'DEFAULT_SETTING', 'weak_rows', 'default_pair_sources', 'setting_config', 'pairs_document', 'pairs_problem',
+           'DEFAULT_SETTING', 'default_pair_sources', 'setting_config', 'pairs_document', 'pairs_problem',
            'load_pairs_results', 'setting_markdown', 'pooled_sources', 'pair_targets', 'targets_markdown',
            'pooled_markdown', 'pairs_markdown', 'pairs_parser', 'main']
 
 # %% ../nbs/31_pairs.ipynb #0482bf5f
 DEFAULT_SCHEDULE = dict(epochs=SCHEDULE['epochs'], batch_size=SCHEDULE['batch_size'])   # the main job's schedule: every student's, both protocols
-
-def weak_rows(sup:Superset, seed:int) -> Tensor:
-    "The rows of `sup` that seed `seed`'s weak supervisor is fitted on (the head of the permutation a draw makes), sorted."
-    rows, _ = sup.part_rows(seed)
-    return rows[torch.randperm(len(rows), generator=torch.Generator().manual_seed(seed))[:sup.n_weak_train]].sort().values
 
 # %% ../nbs/31_pairs.ipynb #c79136ea
 def default_pair_sources(cfg:ExperimentConfig|None=None, # the experiment (default: the offline default, its five seeds)
@@ -53,10 +47,8 @@ def default_pair_sources(cfg:ExperimentConfig|None=None, # the experiment (defau
     weak = resolved(cfg).weak
     other = superset_for(replace(cfg, **OTHER_MODEL[weak]), progress) if weak in OTHER_MODEL else None   # a second model's view
     def inputs(s):
-        d, wt = sup.draw(s), weak_rows(sup, s)
-        if fingerprint(wt) != d.info.get('weak_fit_indices'):
-            raise RuntimeError(f"seed {s}: the weak supervisor's rows could not be recovered from the draw")
-        view, labels = sup.weak_in_train[wt], sup.y_train[wt]
+        d = sup.draw(s)
+        view, labels = d.weak_fit_inputs, d.weak_fit_labels   # the weak supervisor's labelled rows, as the draw fitted it
         extra = [] if other is None else [other_model_labels(d, other, s)[None]]
         P = torch.cat([d.weak_train[None], view_supervisors(view, labels, d.weak_inputs, sup.k, sup.weak_fit, s), *extra])   # the weak supervisor first
         parts = dict(data=d.identity, seed=s,   # the tensors the row is computed from are in its key (`pair_sources.row_inputs`)

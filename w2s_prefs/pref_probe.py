@@ -8,14 +8,16 @@ Docs: https://w2s-prefs.github.io/w2s_prefs/pref_probe.html.md"""
 
 # %% ../nbs/08_pref_probe.ipynb #6465b52b
 from __future__ import annotations
+import math
 import torch, torch.nn.functional as F
 from torch import Tensor
-from .probes import Heads, Knob, AUX_KNOBS, SMOOTH, register_loss, aux_alpha, soft_cross_entropy, smoothed
+from .probes import Heads, Knob, AUX_KNOBS, SMOOTH, register_loss, aux_alpha, soft_cross_entropy, smoothed, per_head_ce, stacked_logits
 
 # %% auto #0
-__all__ = ['PARTNERS', 'SPREAD', 'FLAG', 'COST', 'WITHIN', 'CALIBRATION_RIDGE', 'partner_index', 'partners', 'partner_mean',
-           'pair_diffs', 'class_diffs', 'soft_bt_target', 'partner_logistic', 'class_logistic', 'bt_hard_loss',
-           'bt_soft_loss', 'within_loss', 'prefs_within_loss', 'self_harden_loss', 'confdiff_loss', 'calibrate']
+__all__ = ['PARTNERS', 'SPREAD', 'FLAG', 'COST', 'WITHIN', 'CALIBRATION_RIDGE', 'PAIRS_PER_EXAMPLE', 'partner_index', 'partners',
+           'partner_mean', 'pair_diffs', 'class_diffs', 'soft_bt_target', 'partner_logistic', 'class_logistic',
+           'bt_hard_loss', 'bt_soft_loss', 'within_loss', 'prefs_within_loss', 'self_harden_loss', 'confdiff_loss',
+           'calibrate', 'pair_heads']
 
 # %% ../nbs/08_pref_probe.ipynb #8c74d94b
 PARTNERS = 16
@@ -244,3 +246,50 @@ def calibrate(heads:Heads, # trained heads; a calibrated copy is returned
     scales, offsets = zip(*(_fit_scale_offset(z[h], t[h], method, iters) for h in range(len(heads))))   # each head on its own
     a, b = torch.stack(scales), torch.stack(offsets)
     return Heads(heads.mean, heads.std, heads.weight * a[:, None, :], b - b.mean(-1, keepdim=True))
+
+# %% ../nbs/08_pref_probe.ipynb #3b5a993e
+PAIRS_PER_EXAMPLE = 16   # pairs drawn per example of each batch (as many as the in-batch preference losses use)
+
+def pair_heads(x:Tensor, # (n, d) strong embeddings of the training rows
+               p:Tensor, # (n, k) their soft labels
+               recipes:list, # one dict per student: `lr`, optional `weight_decay` and `lam`; `epochs`, `batch_size` (the same for all)
+               prefs=None, # `prefs.Prefs`: class preferences, `i` over `j` for `cls`, weighted (Bradley-Terry)
+               similar=None, # `prefs.Similar`: same-class judgements (the student's `P_i · P_j` fitted to them)
+               lam:float=1., # weight of the pair terms next to the cross-entropy to `p` (a recipe's own `lam` wins)
+               seed:int=0,
+               on_epoch=None, # `on_epoch(W, b, mean, std) -> dict` of per-student lists, merged into each epoch's record
+              ) -> tuple[Tensor, Tensor, Tensor, Tensor, list]:
+    "`(W (C, k, d), b (C, k), mean (d,), std (d,), history)`: one linear student per recipe on the standardised rows, fitted side by side."
+    (B, E), (n, d), k, C = (recipes[0]['batch_size'], recipes[0]['epochs']), x.shape, p.shape[1], len(recipes)
+    if any((r['batch_size'], r['epochs']) != (B, E) for r in recipes): raise ValueError('students trained side by side share batch_size and epochs')
+    g = torch.Generator().manual_seed(seed)
+    mean, std = x.mean(0), x.std(0).clamp_min(1e-6)
+    xs, w0 = (x - mean) / std, torch.randn(k, d, generator=g) / math.sqrt(d)
+    Ws, bs = [w0.clone().requires_grad_() for _ in recipes], [torch.zeros(k, requires_grad=True) for _ in recipes]
+    opt = torch.optim.Adam([dict(params=[w, b], lr=r['lr']) for w, b, r in zip(Ws, bs, recipes)], fused=True)   # a group per student: its own lr; fused: one pass per update
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, E * math.ceil(n / B))
+    wd = torch.tensor([float(r.get('weight_decay', 0.)) for r in recipes])
+    lams = torch.tensor([float(r.get('lam', lam)) for r in recipes])   # a recipe may set its own pair weight
+    history = []
+    for epoch in range(E):
+        perm, total = torch.randperm(n, generator=g), torch.zeros(C)
+        for start in range(0, n, B):
+            b, W, bias = perm[start:start + B], torch.stack(Ws), torch.stack(bs)
+            loss = per_head_ce(stacked_logits(xs[b][None], W[None], bias), p[b].expand(C, -1, -1)) + wd / 2 * W.square().sum((1, 2))
+            m = len(b) * PAIRS_PER_EXAMPLE
+            if prefs is not None and len(prefs):
+                pr = prefs[torch.randint(len(prefs), (m,), generator=g)]
+                diff = (xs[pr.i] - xs[pr.j]) @ W.reshape(C * k, -1).T   # s_i - s_j of every student in one matmul: the bias cancels
+                margin = diff.reshape(m, C, k).gather(2, pr.cls[:, None, None].expand(m, C, 1)).squeeze(2).T
+                loss = loss + lams * (pr.weight * F.softplus(-margin)).sum(1) / pr.weight.sum().clamp_min(1e-12)
+            if similar is not None and len(similar):
+                r = torch.randint(len(similar), (m,), generator=g)
+                q = stacked_logits(xs[torch.cat([similar.i[r], similar.j[r]])][None], W[None], bias).softmax(-1)   # the trainer's logits, one group
+                same = (q[:, :m] * q[:, m:]).sum(-1).clamp(1e-6, 1 - 1e-6)
+                loss = loss + lams * F.binary_cross_entropy(same, similar.target[r].expand(C, -1), reduction='none').mean(1)
+            opt.zero_grad(); loss.sum().backward(); opt.step(); sched.step()   # the students' losses share no parameter
+            total += loss.detach() * len(b)
+        rec = dict(epoch=epoch, train_loss=(total / n).tolist())
+        if on_epoch is not None: rec.update(on_epoch(torch.stack(Ws).detach(), torch.stack(bs).detach(), mean, std) or {})
+        history.append(rec)
+    return torch.stack(Ws).detach(), torch.stack(bs).detach(), mean, std, history

@@ -13,9 +13,13 @@ from typing import Callable
 import torch
 from torch import Tensor
 from fastcore.meta import delegates
+import torch.nn.functional as F
+from .cleaning import knn_graph
 
 # %% auto #0
-__all__ = ['Prefs', 'pair_margins', 'pair_agreement', 'masked_prefs', 'same_class_prefs', 'cross_class_prefs']
+__all__ = ['Prefs', 'pair_margins', 'pair_agreement', 'masked_prefs', 'same_class_prefs', 'cross_class_prefs', 'random_pairs',
+           'weak_pairs', 'boundary_pairs', 'misfit_weighted', 'Judge', 'fit_judge', 'Similar', 'judge_pairs',
+           'label_similar']
 
 # %% ../nbs/07_prefs.ipynb #30a9eb24
 @dataclass
@@ -202,3 +206,91 @@ def cross_class_prefs(weak_probs:Tensor, # float (n, k) weak soft labels
                      ) -> Prefs:
     "For every class `c` and all examples, prefer `x_i` to `x_j` when `p_w(c|x_i) - p_w(c|x_j) > margin`."
     return masked_prefs(weak_probs, None, margin=margin, **kwargs)
+
+# %% ../nbs/07_prefs.ipynb #e7c089a9
+def random_pairs(n:int, n_pairs:int, g:torch.Generator) -> tuple[Tensor, Tensor]:
+    "`n_pairs` index pairs `(i, j)` of two different examples among `n`, drawn with generator `g`."
+    i = torch.randint(n, (n_pairs,), generator=g)
+    return i, (i + torch.randint(1, n, (n_pairs,), generator=g)) % n
+
+def weak_pairs(p:Tensor, n_pairs:int, seed:int=0) -> Prefs:
+    "Pairs from the weak soft labels `p` alone: random pairs and classes, the higher `p_w` preferred, weighted by the gap."
+    g = torch.Generator().manual_seed(seed)
+    i, j = random_pairs(len(p), n_pairs, g)
+    c = torch.randint(p.shape[1], (n_pairs,), generator=g)
+    up = p[i, c] >= p[j, c]
+    return Prefs(torch.where(up, i, j), torch.where(up, j, i), c, (p[i, c] - p[j, c]).abs())
+
+# %% ../nbs/07_prefs.ipynb #347846dd
+def boundary_pairs(x:Tensor, # (n, d) strong embeddings
+                   p:Tensor, # (n, k) weak soft labels
+                   k:int=10, # neighbours per example in the strong space
+                  ) -> Prefs:
+    "Strong-space neighbours whose weak argmax differ: `i` preferred to `j` for `i`'s weak class and `j` to `i` for `j`'s; weight 1."
+    idx, _ = knn_graph(x, k)
+    n, a = len(x), p.argmax(1)
+    i, j = torch.arange(n).repeat_interleave(idx.shape[1]), idx.flatten()
+    key = torch.unique(torch.minimum(i, j) * n + torch.maximum(i, j))   # each unordered pair once
+    i, j = key // n, key % n
+    keep = a[i] != a[j]
+    i, j = i[keep], j[keep]
+    return Prefs(torch.cat([i, j]), torch.cat([j, i]), torch.cat([a[i], a[j]]), torch.ones(2 * len(i)))
+
+# %% ../nbs/07_prefs.ipynb #c354dda7
+def misfit_weighted(prefs:Prefs, # pairs from the weak labels
+                    q:Tensor, # (n, k) a first student's probabilities on the pool (fitted to the weak labels)
+                    strength:float=1., # 1: a pair the student orders the other way counts nothing; 0: unchanged
+                   ) -> Prefs:
+    "`prefs` with each pair the first student orders against the supervisor down-weighted: its misfit is not penalised."
+    against = pair_margins(q, prefs) < 0
+    return Prefs(prefs.i, prefs.j, prefs.cls, prefs.weight * torch.where(against, 1 - strength, 1.))
+
+# %% ../nbs/07_prefs.ipynb #3f6eab68
+@dataclass
+class Judge:
+    "A weak pairwise judge: P(same class | two views) = σ(w · [(v_i - v_j)², v_i v_j] + b), fitted on the weak ground-truth rows."
+    w:Tensor
+    b:Tensor
+    mean:Tensor
+    std:Tensor
+    def features(self, vi:Tensor, vj:Tensor) -> Tensor:
+        vi, vj = (vi - self.mean) / self.std, (vj - self.mean) / self.std
+        return torch.cat([(vi - vj) ** 2, vi * vj], -1)   # symmetric in i and j
+    def __call__(self, vi:Tensor, vj:Tensor) -> Tensor:
+        with torch.no_grad(): return torch.sigmoid(self.features(vi, vj) @ self.w + self.b)
+
+def fit_judge(view:Tensor, # (m, v) the weak supervisor's view of its labelled rows
+              y:Tensor, # (m,) their labels
+              n_pairs:int=20_000, weight_decay:float=1e-2, seed:int=0) -> Judge:
+    "Fit `Judge` by L-BFGS logistic regression on random pairs of the labelled rows (same class or not): calibrated to the pairs' base rate."
+    i, j = random_pairs(len(view), n_pairs, torch.Generator().manual_seed(seed))
+    same = (y[i] == y[j]).float()
+    judge = Judge(torch.zeros(2 * view.shape[1]), torch.zeros(()), view.mean(0), view.std(0).clamp_min(1e-6))
+    f = judge.features(view[i], view[j])
+    w, b = judge.w.clone().requires_grad_(), judge.b.clone().requires_grad_()
+    opt = torch.optim.LBFGS([w, b], max_iter=100, line_search_fn='strong_wolfe')
+    def closure():
+        opt.zero_grad()
+        loss = F.binary_cross_entropy_with_logits(f @ w + b, same) + weight_decay / 2 * w.square().sum()
+        loss.backward(); return loss
+    opt.step(closure)
+    return Judge(w.detach(), b.detach(), judge.mean, judge.std)
+
+# %% ../nbs/07_prefs.ipynb #2dc4600b
+@dataclass
+class Similar:
+    "Pairs judged to share a class: `i`, `j` and the judge's probability `target` that they do."
+    i:Tensor
+    j:Tensor
+    target:Tensor
+    def __len__(self): return len(self.i)
+
+def judge_pairs(judge:Judge, view:Tensor, n_pairs:int, seed:int=0) -> Similar:
+    "The judge's verdicts on `n_pairs` random pairs of the pool (it sees both views; no pointwise label enters)."
+    i, j = random_pairs(len(view), n_pairs, torch.Generator().manual_seed(seed))
+    return Similar(i, j, judge(view[i], view[j]))
+
+def label_similar(p:Tensor, n_pairs:int, seed:int=0) -> Similar:
+    "The same pairs judged from the weak soft labels alone: P(same class) = p_i · p_j."
+    i, j = random_pairs(len(p), n_pairs, torch.Generator().manual_seed(seed))
+    return Similar(i, j, (p[i] * p[j]).sum(1))

@@ -10,17 +10,18 @@ from __future__ import annotations
 import dataclasses, functools, math, time
 import torch
 from torch import Tensor
-from .probes import Ensemble, train_heads, weak_split, score_probs
+from .probes import Heads, Ensemble, train_heads, weak_split, score_probs
 from .baselines import bagged_sets
 from .pref_probe import calibrate
 from .cleaning import knn_graph
 from .metrics import accuracy
 from .superset import W2SData
-from .methods import Method, METHODS, RECIPE, method_targets, recipe_config, get_clean
+from .methods import Method, METHODS, RECIPE, method_targets, recipe_config, get_clean, get_pair_source
+from .pref_probe import pair_heads
 from .config import SCHEDULE
 
 # %% auto #0
-__all__ = ['training_set', 'best_config', 'weak_selection', 'choose_recipe', 'fit_method']
+__all__ = ['training_set', 'pair_extras', 'best_config', 'weak_selection', 'choose_recipe', 'fit_method']
 
 # %% ../nbs/15_protocol.ipynb #909016b4
 def training_set(method:Method, # the method (its targets and cleaning step)
@@ -30,10 +31,16 @@ def training_set(method:Method, # the method (its targets and cleaning step)
                  graph=None, # the rows' kNN graph (for the steps that read it: spreading and the cut statistic)
                  seed:int=0, # seeds a cleaning step that trains a probe
                 ) -> tuple[Tensor, Tensor]:
-    "Embeddings and targets `method` trains on from pool rows `rows`, after its cleaning step (`methods.CLEANS`)."
+    "Embeddings and targets `method` trains on from pool rows `rows`, after its cleaning step (`methods.CLEANS`); a pair source's method also gets `pair_extras`."
     x, t = data.x_train[rows], method_targets(method, data)[rows]
     if method.clean: x, t = get_clean(method.clean).fn(x, t, value, graph=graph, seed=seed)
-    return x, t
+    return (x, t, pair_extras(method, data, rows)) if method.pairs else (x, t)
+
+def pair_extras(method:Method, data:W2SData, rows:Tensor) -> dict:
+    "What `method`'s pair source reads besides the rows: the weak supervisor's view on them and on its labelled rows, with their labels (`{}` if it reads none)."
+    if not get_pair_source(method.pairs).view: return {}
+    view = None if data.weak_inputs is None else data.weak_inputs[rows.to(data.weak_inputs.device)]
+    return dict(view=view, fit_view=data.weak_fit_inputs, fit_labels=data.weak_fit_labels)
 
 # %% ../nbs/15_protocol.ipynb #ee268ff3
 def _split_history(h:list, j:int) -> list:
@@ -54,8 +61,30 @@ def _train_ensembles(method, sets, specs, epochs, batch_size, on_epoch=None):
     hs, hist = _train_groups(dataclasses.replace(method, ensemble=0), bags, mspecs, epochs, batch_size, hook)
     return ([Ensemble.cat(hs[i * E:(i + 1) * E]) for i in range(len(specs))], [_mean_history(hist[i * E:(i + 1) * E]) for i in range(len(specs))])
 
+def _as_heads(W, b, mean, std) -> Heads:
+    "`pair_heads`' students as `Heads` (each with the rows' standardisation)."
+    C = len(W)
+    return Heads(mean.expand(C, -1).contiguous(), std.expand(C, -1).contiguous(), W.transpose(1, 2).contiguous(), b.clone())
+
+def _train_pair_groups(method, sets, specs, epochs, batch_size, on_epoch=None):
+    "A pair source's specs: those of one training set side by side in one `pair_heads` call on the pairs the source draws from it (alone, for a source whose pairs depend on the configuration)."
+    src, out, hist = get_pair_source(method.pairs), [None] * len(specs), [None] * len(specs)
+    for key in dict.fromkeys(s['set'] for s in specs):
+        x, t, extras = sets[key]
+        members = [i for i, s in enumerate(specs) if s['set'] == key]
+        for batch in ([[i] for i in members] if src.per_recipe else [members]):
+            seed = specs[batch[0]]['seed']
+            recipes = [dict({k: v for k, v in specs[i].items() if k not in ('set', 'seed')}, **method.fixed, epochs=epochs, batch_size=batch_size) for i in batch]
+            pairs = src.fn(x, t, seed, extras, recipes[0])
+            hook = None if on_epoch is None else (lambda W, b, mean, std, batch=batch: on_epoch(_as_heads(W, b, mean, std), batch))
+            W, b, mean, std, h = pair_heads(x, t, recipes, seed=seed, on_epoch=hook, **pairs)
+            heads = _as_heads(W, b, mean, std)
+            for j, i in enumerate(batch): out[i], hist[i] = heads.select([j]), _split_history(h, j)
+    return out, hist
+
 def _train_groups(method, sets, specs, epochs, batch_size, on_epoch=None):
     "Train `specs` (dicts: `set`, a key of `sets`, plus head knobs) grouped by training-set size; one `Heads` per spec (an `Ensemble` for an ensemble)."
+    if method.pairs: return _train_pair_groups(method, sets, specs, epochs, batch_size, on_epoch)
     if method.ensemble: return _train_ensembles(method, sets, specs, epochs, batch_size, on_epoch)
     out, hist = [None] * len(specs), [None] * len(specs)
     sizes = {key: len(x) for key, (x, _) in sets.items()}

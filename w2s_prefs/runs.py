@@ -15,7 +15,7 @@ import w2s_prefs
 from .storage import fingerprint, cache_key, load_entry, save_entry, clean_stale_tmp
 from .probes import Heads, Ensemble
 from .probes import get_loss
-from .methods import Method, CLEANS, method_targets, recipe_config
+from .methods import Method, CLEANS, method_targets, recipe_config, get_pair_source
 from .protocol import fit_method
 
 # %% auto #0
@@ -132,8 +132,8 @@ def import_closure(*roots:str) -> list[str]:
 
 # %% ../nbs/16_runs.ipynb #35056124
 def run_modules(method:Method) -> list[str]:
-    "The modules `method`'s runs depend on: `RUN_ROOTS`' imports and the modules defining its loss and cleaning step."
-    fns = [get_loss(method.loss).fn, *([CLEANS[method.clean].fn] if method.clean else [])]
+    "The modules `method`'s runs depend on: `RUN_ROOTS`' imports and the modules defining its loss, cleaning step and pair source."
+    fns = [get_loss(method.loss).fn, *([CLEANS[method.clean].fn] if method.clean else []), *([get_pair_source(method.pairs).fn] if method.pairs else [])]
     own = [f.__module__.removeprefix('w2s_prefs.') for f in fns if f.__module__.startswith('w2s_prefs.')]
     return import_closure(*RUN_ROOTS, *own)
 
@@ -146,8 +146,10 @@ def code_digest(modules:tuple[str, ...]|None=None) -> str:
 def run_cache_key(method:Method, draws:dict, **settings) -> tuple[str, dict]:
     "File stem and meta of `method`'s finished runs on `draws` under `settings`: everything they depend on."
     definition = {k: v for k, v in dataclasses.asdict(method).items() if k not in ('doc', 'family', 'reference')}
+    view = method.pairs and get_pair_source(method.pairs).view   # then the weak supervisor's view is an input too
     return cache_key('runs', method=definition, data={str(s): d.identity for s, d in draws.items()},
                      targets=fingerprint(*(method_targets(method, d) for d in draws.values())),
+                     **({'view': fingerprint(*(t for d in draws.values() for t in (d.weak_inputs, d.weak_fit_inputs, d.weak_fit_labels) if t is not None))} if view else {}),
                      code=code_digest(tuple(run_modules(method))), torch=torch.__version__, **settings)
 
 # %% ../nbs/16_runs.ipynb #944e7baf

@@ -23,7 +23,7 @@ __all__ = ['CPU_NUMERICS', 'PINNED', 'NATIVE_VAR', 'MKL_ANY_VENDOR', 'ENTRY_FORM
            'umask', 'atomic_write', 'atomic_save', 'pid_alive', 'tmp_writer_alive', 'clean_stale_tmp',
            'pin_cpu_numerics', 'exec_natively', 'cpu_info', 'mkl_branch', 'cpu_numerics', 'default_cache_dir',
            'cache_key', 'payload_checksum', 'CacheWarning', 'save_cache_entry', 'save_entry', 'read_only_dir',
-           'disk_full', 'reject_entry', 'load_checked', 'tensor_problem', 'load_entry', 'check_writable',
+           'disk_full', 'reject_entry', 'load_checked', 'tensor_problem', 'load_entry', 'cached', 'check_writable',
            'DirectoryLocked', 'lock_dir']
 
 # %% ../nbs/00_storage.ipynb #e1351673
@@ -324,6 +324,20 @@ def load_entry(path:str|Path, # cache file written by `save_entry`
         if finite and (at := _nonfinite(d)): return f'{at} has non-finite values'
         return problem(d) if problem else None
     return load_checked(path, check)
+
+# %% ../nbs/00_storage.ipynb #2ed98868
+def cached(kind:str, # cache entry kind ('generations', 'dpo', 'pairs-fixed', ...)
+           parts:dict, # JSON-able description of everything that changes the entry
+           compute, # `compute() -> dict` of the payload (strings, lists, numbers, tensors)
+           cache_dir=None, use_cache:bool=True) -> tuple[dict, bool]:
+    "(payload, hit): the verified cache entry of `parts`, else `compute()` saved under its content key (atomic)."
+    cache_dir = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
+    stem, meta = cache_key(kind, **parts)
+    path = cache_dir/f'{stem}.pt'
+    if use_cache and (d := load_entry(path, meta)) is not None: return d['payload'], True
+    payload = compute()
+    save_entry(dict(meta=meta, payload=payload), path)
+    return payload, False
 
 # %% ../nbs/00_storage.ipynb #015e1c29
 def check_writable(out:str|Path) -> Path:

@@ -38,7 +38,9 @@ class W2SData:
     y_test:Tensor # int64 (m,) ground truth of the test examples: for the metrics
     classes:list=field(default_factory=list) # class names
     info:dict=field(default_factory=dict) # JSON-able description (data set, models, sizes, seed, timings)
-    weak_inputs:Tensor|None=None # (n, f) the weak supervisor's inputs on the pool: diagnostics only (`regime`), never trained on
+    weak_inputs:Tensor|None=None # (n, f) the weak supervisor's inputs on the pool: never trained on by a student (`regime`, a pair source's judge)
+    weak_fit_inputs:Tensor|None=None # (m, f) its inputs on the labelled rows it was fitted on (a fitted supervisor only)
+    weak_fit_labels:Tensor|None=None # (m,) their ground truth: the weak supervisor's own training labels, never the pool's
 
     def __post_init__(self):
         for split in ('train', 'test'):
@@ -51,6 +53,8 @@ class W2SData:
             check_probs(w, f'weak_{split}')
         if self.x_train.shape[1] != self.x_test.shape[1]: raise ValueError("train and test embeddings have different dimensions")
         if self.weak_train.shape[1] != self.weak_test.shape[1]: raise ValueError("train and test weak labels have different numbers of classes")
+        if (self.weak_fit_inputs is None) != (self.weak_fit_labels is None) or (self.weak_fit_inputs is not None and len(self.weak_fit_inputs) != len(self.weak_fit_labels)):
+            raise ValueError("weak_fit_inputs and weak_fit_labels go together, one label per row")
         if not self.classes: self.classes = [str(c) for c in range(self.k)]
 
     @property
@@ -68,11 +72,12 @@ class W2SData:
         idx = torch.randperm(len(self.x_train), generator=torch.Generator().manual_seed(seed))[:n_train].sort().values.to(self.x_train.device)
         return W2SData(self.x_train[idx], self.weak_train[idx], self.y_train[idx], self.x_test, self.weak_test,
                        self.y_test, self.classes, dict(self.info, n_train=n_train, subset_seed=seed),
-                       None if self.weak_inputs is None else self.weak_inputs[idx.to(self.weak_inputs.device)])
+                       None if self.weak_inputs is None else self.weak_inputs[idx.to(self.weak_inputs.device)],
+                       self.weak_fit_inputs, self.weak_fit_labels)
 
     def to(self, device) -> W2SData:
         ts = [getattr(self, a).to(device) for a in ('x_train', 'weak_train', 'y_train', 'x_test', 'weak_test', 'y_test')]
-        return W2SData(*ts, self.classes, self.info, self.weak_inputs)
+        return W2SData(*ts, self.classes, self.info, self.weak_inputs, self.weak_fit_inputs, self.weak_fit_labels)
 
     def __repr__(self):
         return (f"W2SData(train={tuple(self.x_train.shape)}, test={tuple(self.x_test.shape)}, k={self.k}, "
@@ -140,8 +145,12 @@ class Superset:
         info = dict(self.info, data_seed=seed, n_train=self.n_train, n_test=self.n_test, n_weak_train=self.n_weak_train, **weak_info)
         if self.parts: info.update(part=seed % self.parts, parts=self.parts)
         dev = self.x_train.device
+        fitted = self.weak_fit is not None   # a fitted supervisor: its labelled rows' inputs and labels go with the draw
+        wdev = self.weak_in_train.device
         return W2SData(self.x_train[pool.to(dev)], weak_pool, self.y_train[pool.to(dev)], self.x_test[test.to(dev)], weak_test,
-                       self.y_test[test.to(dev)], list(self.classes), info, weak_inputs=self.weak_in_train[pool.to(self.weak_in_train.device)])
+                       self.y_test[test.to(dev)], list(self.classes), info, weak_inputs=self.weak_in_train[pool.to(wdev)],
+                       weak_fit_inputs=self.weak_in_train[wt.to(wdev)] if fitted else None,
+                       weak_fit_labels=self.y_train[wt.to(self.y_train.device)] if fitted else None)
 
     def part_rows(self, seed:int) -> tuple[Tensor, Tensor]:
         "The train and test rows seed `seed` may draw from: its part (disjoint from every other part's), or every row."

@@ -275,7 +275,8 @@ def gpt2_encoder(hub_name:str='gpt2', # 'gpt2', 'gpt2-medium', 'gpt2-large' or '
     name = next((k for k, v in GPT2.items() if v == hub_name), hub_name)
     hint = (f"GPT-2 weights {hub_name!r} are not in the Hugging Face cache and could not be downloaded. On a machine with internet, run "
             f"`python -c \"from transformers import AutoModel, AutoTokenizer; AutoModel.from_pretrained('{hub_name}'); "
-            f"AutoTokenizer.from_pretrained('{hub_name}')\"` and point $HF_HOME at that cache (or copy it to ~/.cache/huggingface)")
+            f"AutoTokenizer.from_pretrained('{hub_name}')\"` and point $HF_HOME at that cache (or copy it to ~/.cache/huggingface); "
+            "online, --download lets transformers fetch them")
     try:
         tok = tokenizer if tokenizer is not None else cache_first(AutoTokenizer.from_pretrained, hub_name, local_files_only)
         if pretrained: model, weights, extra = cache_first(GPT2Model.from_pretrained, hub_name, local_files_only), hub_name, {}
@@ -290,9 +291,11 @@ def gpt2_encoder(hub_name:str='gpt2', # 'gpt2', 'gpt2-medium', 'gpt2-large' or '
 for _k, _v in GPT2.items(): register_strong(_k, modality='text')(functools.partial(gpt2_encoder, _v))
 
 @register_weak('gpt2_probe', modality='text')
-def gpt2_probe(data:TextDataset, pretrained:bool=True, init_seed:int=0, seed:int=0, fit_kwargs:dict|None=None, **encoder_kwargs) -> ProbeWeak:
+def gpt2_probe(data:TextDataset, pretrained:bool=True, init_seed:int=0, seed:int=0, fit_kwargs:dict|None=None,
+               local_files_only:bool=False, # the Hugging Face cache only (`experiment.hub_options`)
+               **encoder_kwargs) -> ProbeWeak:
     "The seed's weak supervisor: a linear probe on (small) `gpt2` embeddings, fitted on a disjoint ground-truth split."
-    return ProbeWeak('gpt2_probe', gpt2_encoder('gpt2', pretrained, init_seed, **encoder_kwargs), len(data.classes), seed, fit_kwargs)
+    return ProbeWeak('gpt2_probe', gpt2_encoder('gpt2', pretrained, init_seed, local_files_only=local_files_only, **encoder_kwargs), len(data.classes), seed, fit_kwargs)
 
 # %% ../nbs/06_text.ipynb #6c35d9c9
 TOKEN_RE = re.compile(r"[a-z0-9]+(?=n't)|n't|'[a-z]+|[a-z0-9]+|[^\sa-z0-9]")
