@@ -659,7 +659,9 @@ def bench_pair_margins(cfg) -> list[dict]:
         return call
     gathered = lambda: xs[i] - xs[j]
     with torch.no_grad(): same = (full()[:, order] - grouped()).abs().max().item()
-    from w2s_prefs.pair_sources import pair_students, weak_pairs, label_similar, PAIRS_PER_EXAMPLE, GRID
+    from w2s_prefs.pair_sources import pair_students, GRID
+    from w2s_prefs.prefs import weak_pairs, label_similar
+    from w2s_prefs.pref_probe import PAIRS_PER_EXAMPLE
     p = weak_probs(n)
     fit = lambda **pairs: (lambda: pair_students(xs, p, recipes=[dict(r, epochs=1) for r in GRID], **pairs))
     whole = interleaved_best(dict(pointwise=fit(), prefs=fit(prefs=weak_pairs(p, n * PAIRS_PER_EXAMPLE)),

@@ -90,7 +90,9 @@ def _base_type(hint):
 
 def _names(field:str) -> str:
     "The names a field's value may take, for its help text."
-    if field == 'methods': return ', '.join(METHODS)
+    if field == 'methods':   # a default run leaves the pair sources out (`methods.get_methods`)
+        plain, pairs = [n for n, m in METHODS.items() if not m.pairs], [n for n, m in METHODS.items() if m.pairs]
+        return ', '.join(plain) + (f"; and the pair sources, which run only when named: {', '.join(pairs)}" if pairs else '')
     return ', '.join(sorted(ROLES[field])) if field in ROLES else ''
 
 def _bool(s:str) -> bool: return str(s).lower() in ('1', 'true', 'yes')

@@ -23,6 +23,8 @@ from .prefs import same_class_prefs, cross_class_prefs
 from .metrics import accuracy, student_metrics, pairwise_accuracy, pgr_se
 from .regime import copy_rate, regime_diagnostics, REGIME_KEYS
 from .superset import W2SData, Superset, superset_size
+from .protocol import pair_extras
+from .pair_sources import similar_auc   # the AUC of same-class judgements
 from .results import Results
 from .methods import Method, RECIPE_BASELINE, get_methods, method_table, get_clean, get_pair_source
 from .config import (OFFLINE_DEFAULT, SCHEDULE, ExperimentConfig, defaults_for, validate, entry_kwargs, config_methods,
@@ -33,8 +35,8 @@ from .storage import clean_stale_tmp, cache_key, load_entry, save_entry, fingerp
 
 # %% auto #0
 __all__ = ['synthetic_data', 'SyntheticSource', 'draw', 'hub_options', 'load_superset', 'load_data', 'superset_for',
-           'pair_diagnostics', 'per_class_accuracy', 'Job', 'fit_cost', 'run_experiment', 'cpu_model', 'versions',
-           'run_config']
+           'pair_diagnostics', 'per_class_accuracy', 'Job', 'fit_cost', 'source_pair_accuracy', 'run_experiment',
+           'cpu_model', 'versions', 'run_config']
 
 # %% ../nbs/17_experiment.ipynb #549d9c23
 def _jsonable(o):
@@ -239,6 +241,17 @@ def _run_rows(m:Method, fit:dict, draws:dict, ceiling:dict, dev) -> list:
                          history=r['history']))
     return rows
 
+# %% ../nbs/17_experiment.ipynb #8657dfc8
+def source_pair_accuracy(m:Method, # a pair source's method
+                         d:W2SData, # one seed's data (with the weak supervisor's view, for a source that reads it)
+                         seed:int, config:dict, # the seed, and the configuration whose pairs are scored (the fixed recipe's)
+                         epochs:int, batch_size:int) -> float:
+    "Pair accuracy (class preferences) or AUC (same-class judgements) of `m`'s pairs on `d`'s pool against its ground truth: a diagnostic only."
+    rows = torch.arange(len(d.x_train))
+    pairs = get_pair_source(m.pairs).fn(d.x_train, d.weak_train, seed, pair_extras(m, d, rows), dict(config, epochs=epochs, batch_size=batch_size))
+    if 'prefs' in pairs: return pairwise_accuracy(pairs['prefs'], d.y_train, weighted=True)['pair_accuracy']
+    return float(similar_auc(pairs['similar'], d.y_train))
+
 # %% ../nbs/17_experiment.ipynb #6ce855a4
 def _regime_seed(d:W2SData, student:Tensor, ceiling:Tensor, acc_c:float, cache:Path|None, **train_kw) -> dict:
     "One seed's `regime.regime_diagnostics`, read from the run cache when it holds them for these very inputs (a control it retrains and fifteen ridge maps: most of a cached rerun's time otherwise)."
@@ -316,6 +329,8 @@ def run_experiment(source, # `Superset` (data-varying seeds), `W2SData` (fixed s
                 from_run_cache=[m.name for m, f in zip(ms, fits) if f['from_cache']],
                 resumed_groups={m.name: f['groups_from_cache'] for m, f in zip(ms, fits) if f['groups_from_cache']},
                 weak_accuracy_per_seed=[draws[s].weak_accuracy for s in seeds],
+                source_pairs={m.name: [source_pair_accuracy(m, full[r['seed']], r['seed'], r['fixed_config'], epochs, batch_size) for r in f['runs']]
+                              for m, f in zip(ms, fits) if m.pairs},
                 regime=_regime(full, {m.name: f for m, f in zip(ms, fits)}, recipe, epochs, batch_size, cache))
     return Results(runs, sum(info['weak_accuracy_per_seed']) / len(seeds), config, info)
 

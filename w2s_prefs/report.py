@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import matplotlib.pyplot as plt
 from .storage import atomic_write
-from .results import load_results, references, family
+from .results import load_results, references, family, source_pairs_line
 from .figures import plot_pgr, _students
 
 # %% auto #0
@@ -84,7 +84,7 @@ def results_markdown(doc:dict, figure:str='docs/pgr.png') -> str:
     say.append("- Where the students depart from the weak labels (test set; corrected = share of the weak supervisor's errors the student "
                "gets right, corrupted = share of its correct labels the student gets wrong), by PGR: "
                + ', '.join(f"`{m}` {M[m]['corrected']['mean']:.3f} / {M[m]['corrupted']['mean']:.3f}" for m in order) + '.')
-    return '\n'.join(rows + ['', f'![PGR per method]({figure})', ''] + say + _regime_lines(doc)) + '\n'
+    return '\n'.join(rows + ['', f'![PGR per method]({figure})', ''] + say + _regime_lines(doc) + _source_pairs_lines(doc)) + '\n'
 
 def machine_lines(v) -> list:
     "Which processor and CPU kernels computed the results (`experiment.versions`): the machine kind whose digits they are."
@@ -93,6 +93,11 @@ def machine_lines(v) -> list:
     kernels = ', '.join(f'{name} {k[key]}' for name, key in (('ATen', 'aten'), ('MKL', 'mkl'), ('oneDNN', 'onednn')) if isinstance(k.get(key), str))
     return [f"- Computed on {v['cpu']}" + (f" (CPU kernels: {kernels})" if kernels else '')
             + "; the last digits are those of this machine kind (see the storage notebook's section on CPU numerics)."]
+
+def _source_pairs_lines(doc:dict) -> list:
+    "The pair sources' pair accuracy (`results.source_pairs_line`) as one sentence, when the run has pair sources."
+    line = source_pairs_line(doc.get('diagnostics', {}).get('source_pairs'))
+    return [f"- {line[0].upper()}{line[1:]}."] if line else []
 
 def _regime_lines(doc:dict) -> list:
     "The regime diagnostics as one sentence: can this setting show weak-to-strong generalization at all?"

@@ -14,8 +14,8 @@ from .storage import atomic_write, check_writable
 from .metrics import summarize_seeds, mean_ci, format_table
 
 # %% auto #0
-__all__ = ['PROTOCOLS', 'PGR_SE_WARN', 'SCHEMA', 'SCALARS', 'REQUIRED', 'references', 'family', 'Results', 'results_dict',
-           'save_results', 'write_table', 'load_sweep', 'ResultsError', 'check_results', 'load_results']
+__all__ = ['PROTOCOLS', 'PGR_SE_WARN', 'SCHEMA', 'SCALARS', 'REQUIRED', 'source_pairs_line', 'references', 'family', 'Results',
+           'results_dict', 'save_results', 'write_table', 'load_sweep', 'ResultsError', 'check_results', 'load_results']
 
 # %% ../nbs/12_results.ipynb #25f545da
 PROTOCOLS = dict(pgr='weak-selected', fixed_pgr='fixed recipe')   # the run keys of the two protocols and their table labels
@@ -30,6 +30,16 @@ def _sign(c) -> str:
     "A paired interval's verdict: 'above', 'below' or 'around' zero."
     if c is None or c.get('lo') is None or math.isnan(c['lo']): return 'around'
     return 'above' if c['lo'] > 0 else 'below' if c['hi'] < 0 else 'around'
+
+# %% ../nbs/12_results.ipynb #c7e98500
+def source_pairs_line(source_pairs) -> str:
+    "One line: each pair source's mean pair accuracy (AUC for same-class judgements) against ground truth, a diagnostic ('' if none)."
+    if not isinstance(source_pairs, dict): return ''
+    means = {m: sum(v) / len(v) for m, v in source_pairs.items()
+             if isinstance(v, list) and v and all(isinstance(x, (int, float)) and math.isfinite(x) for x in v)}
+    return ('pair accuracy of the pair sources against ground truth (mean over seeds; AUC for same-class judgements; diagnostic only): '
+            + ', '.join(f'{m} {a:.3f}' for m, a in means.items())) if means else ''
+
 
 # %% ../nbs/12_results.ipynb #bedbfe69
 def references(config:dict) -> list:
@@ -109,7 +119,7 @@ class Results:
         recipe = self.config.get('recipe')
         head_line = (f"weak supervisor accuracy {self.weak_accuracy:.4f}; strong ceiling {self.summary()['ceiling']['accuracy']['mean']:.4f} "
                      f"(mean over {n} seeds, {mode}; [95% t-interval])")
-        notes = [f"fixed recipe: {recipe}" if recipe else '', *self.warnings()]
+        notes = [f"fixed recipe: {recipe}" if recipe else '', source_pairs_line(self.info.get('source_pairs')), *self.warnings()]
         return '\n'.join([head_line, t, '', 'paired per-seed PGR differences:', paired] + [x for x in notes if x])
     def __repr__(self): return self.table()
 
@@ -147,7 +157,7 @@ def results_dict(res:Results) -> dict:
                              strong_accuracy=methods['ceiling']['accuracy']['mean'],
                              timings=dict(train_seconds=res.info.get('train_seconds'), **res.info.get('timings', {})),
                              diagnostics=dict(pair_accuracy=res.info.get('pair_accuracy', []), regime=res.info.get('regime', {}),
-                                              warnings=res.warnings()),
+                                              source_pairs=res.info.get('source_pairs', {}), warnings=res.warnings()),
                              from_run_cache=res.info.get('from_run_cache', []), methods=methods))
 
 def save_results(res:Results, out:str|Path) -> dict:
