@@ -22,6 +22,7 @@ from .sweep import (normalise_point, point_id, parse_assignments, run_sweep, poi
                              settings as point_settings)
 from .cli import USER_ERRORS, normalise_argv
 from .runs import Terminated
+from .methods import RECIPE_BASELINE
 
 # %% auto #0
 __all__ = ['SUITE', 'PROTOCOLS', 'PROTOCOL_NAMES', 'NOT_POINTWISE', 'REGIME_COLUMNS', 'CONTRAST', 'REPLACED', 'SCHEMA',
@@ -173,7 +174,7 @@ CONTRAST = ('copy_rate', 'control_gap_uniform', 'control_gap_confusion')   # wha
 REPLACED = dict(fmnist='fmnist_pixels')   # the offline default -> the setting of the weak supervisor it replaced
 
 def _baseline_se(doc:dict) -> float|None:
-    se = seed_values(doc, 'weak_soft', 'pgr_se')
+    se = seed_values(doc, RECIPE_BASELINE, 'pgr_se')
     return float(np.median(list(se.values()))) if se else None
 
 def setting_regime(doc:dict, # a results document
@@ -343,6 +344,13 @@ def load_suite(path:str|Path) -> dict:
                          "run w2s-prefs-suite again (finished settings are reused)")
     if not all(isinstance(doc.get(k), dict) for k in ('protocols', 'regime', 'warnings', 'contrast')):
         raise ValueError(f"{p} is not a complete suite document (its protocols, regime, warnings or contrast are missing)")
+    rec = lambda r: isinstance(r, dict) and isinstance(r.get('seeds'), list) and isinstance(r.get('mean'), dict) and all(
+        isinstance(r.get(k), (int, float, type(None))) for k in ('weak_accuracy', 'ceiling_accuracy', 'pgr_se'))
+    side = lambda c: isinstance(c, dict) and all(isinstance(v, dict) and isinstance(v.get('diff'), dict) and all(
+        isinstance(v.get(k), (int, float)) for k in ('new', 'old')) and k in REGIME_COLUMNS for k, v in c.items())
+    if not (all(map(rec, doc['regime'].values())) and all(' vs ' in k and side(c) for k, c in doc['contrast'].items())
+            and all(isinstance(w, list) and all(isinstance(x, str) for x in w) for w in doc['warnings'].values())):
+        raise ValueError(f"{p} has a malformed regime record, contrast or warning; run w2s-prefs-suite again (finished settings are reused)")
     return doc
 
 # %% ../nbs/25_suite.ipynb #44f171c1
