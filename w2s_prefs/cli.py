@@ -7,7 +7,7 @@ Docs: https://w2s-prefs.github.io/w2s_prefs/cli.html.md"""
 
 # %% ../nbs/19_cli.ipynb #3db923b1
 from __future__ import annotations
-import argparse, dataclasses, sys, tempfile, time, typing, warnings
+import argparse, dataclasses, signal, sys, tempfile, time, typing, warnings
 from pathlib import Path
 from .data import DATASETS, DatasetNotFound
 from .models import WEAK, STRONG
@@ -16,13 +16,14 @@ from .storage import default_cache_dir, lock_dir, LOCK_NAME
 from .methods import METHODS
 from .config import (ExperimentConfig, ROLES, config_fields, role_options, entry_options, resolved, parse_grid,
                               validate, from_dict)
-from .runs import on_sigterm, Terminated
+from .runs import handlers_swapped, Terminated
 from .experiment import superset_for, run_config
 from .results import save_results, results_dict
 from .figures import save_figures
 
 # %% auto #0
-__all__ = ['USER_ERRORS', 'w2s_prefs_run', 'config_parser', 'run_settings', 'normalise_argv', 'one_line_warnings', 'main']
+__all__ = ['USER_ERRORS', 'w2s_prefs_run', 'config_parser', 'run_settings', 'normalise_argv', 'one_line_warnings', 'console',
+           'main']
 
 # %% ../nbs/19_cli.ipynb #21b33186
 def _remove_if_empty(out:Path):
@@ -147,20 +148,31 @@ def one_line_warnings(prog:str='w2s-prefs'):
     "Print every warning as one line `<prog>: warning: <message>`."
     warnings.formatwarning = lambda message, category, *args, **kwargs: f"{prog}: warning: {' '.join(str(message).split())}\n"
 
+# %% ../nbs/19_cli.ipynb #03c246e8
+def console(prog:str, # the command's name, first word of every line it prints
+            body, # `body()` runs the command
+            kept:str, # what an interrupted run keeps, for the one line
+           ):
+    "Run `body()` as the console script `prog` and return what it returns; a fault ends in one line and exit 2, 130 or 143."
+    one_line_warnings(prog)
+    received = []
+    def terminate(signum, frame):
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)   # one is enough: let the shutdown finish
+        received.append(signum); raise Terminated()
+    try:
+        with handlers_swapped({signal.SIGTERM: terminate}): return body()
+    except USER_ERRORS as e:
+        print(f"{prog}: error: {' '.join(str(e).split())}", file=sys.stderr); sys.exit(2)
+    except KeyboardInterrupt as e:
+        term = isinstance(e, Terminated) or bool(received)
+        print(f"{prog}: {'terminated' if term else 'interrupted'}; {kept}", file=sys.stderr); sys.exit(143 if term else 130)
+
 # %% ../nbs/19_cli.ipynb #56e7af38
 def main(argv:list|None=None):
     "Entry point of the `w2s-prefs` console script."
-    one_line_warnings()
     args = vars(config_parser().parse_args(normalise_argv(sys.argv[1:] if argv is None else list(argv))))
-    try:
-        with on_sigterm(): w2s_prefs_run(**args)
-    except USER_ERRORS as e:
-        print(f"w2s-prefs: error: {' '.join(str(e).split())}", file=sys.stderr); sys.exit(2)
-    except KeyboardInterrupt as e:
-        print(f"w2s-prefs: {'terminated' if isinstance(e, Terminated) else 'interrupted'}; cache entries (embeddings, finished runs "
-              "and training groups) are complete files and results are written only at the end, so rerunning resumes from the cache",
-              file=sys.stderr)
-        sys.exit(143 if isinstance(e, Terminated) else 130)
+    console('w2s-prefs', lambda: w2s_prefs_run(**args), "cache entries (embeddings, finished runs and training groups) are "
+            "complete files and results are written only at the end, so rerunning resumes from the cache")
 
 # %% ../nbs/19_cli.ipynb #670bd638
 if __name__ == '__main__' and getattr(globals().get('__spec__'), 'name', None) == 'w2s_prefs.cli':

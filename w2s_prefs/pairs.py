@@ -20,8 +20,8 @@ from .methods import RECIPE_BASELINE
 from .config import ExperimentConfig, SCHEDULE, from_dict, resolved
 from .experiment import superset_for, cpu_model
 from .storage import check_writable, cpu_numerics, default_cache_dir
-from .cli import normalise_argv
-from .dpo import read_results, save_results, console   # the results-file and console helpers every CLI shares
+from .cli import normalise_argv, console
+from .results import read_document, write_document
 from .report import verdict, _ci, machine_lines
 from .suite import SUITE, select_settings, pool   # the suite's settings, and its random-effects pool and sign test
 
@@ -127,7 +127,7 @@ def pairs_problem(doc) -> str|None:
 
 def load_pairs_results(path:str|Path) -> dict:
     "The `w2s-prefs-pairs` results document at `path` (a file or its folder), checked: one clear error otherwise."
-    return read_results(path, 'pair-source', 'w2s-prefs-pairs', pairs_problem)[1]
+    return read_document(path, 'pair-source results', 'w2s-prefs-pairs', problem=pairs_problem)[1]
 
 # %% ../nbs/31_pairs.ipynb #edb09276
 def _pair_score(row:dict, name:str) -> float|None:
@@ -294,6 +294,6 @@ def main(argv:list|None=None):
             if name == 'synthetic': results[name] = pair_source_experiment(tuple(range(a.seeds)), progress=not a.quiet, cache_dir=cache)
             else: results[name] = default_pair_sources(setting_config(name, a.download, a.data_path), progress=not a.quiet, cache_dir=cache)
         doc = pairs_document(results, time.time() - t0)
-        path = save_results(doc, out)
+        path = write_document(doc, out)
         print(pairs_markdown(doc)); print(f"results: {path} ({doc['seconds']:.0f} s)")
     console('w2s-prefs-pairs', body, 'nothing was written; extracted features are cached')

@@ -92,7 +92,9 @@ def machine_lines(v) -> list:
     k = v.get('numerics') if isinstance(v.get('numerics'), dict) else {}
     kernels = ', '.join(f'{name} {k[key]}' for name, key in (('ATen', 'aten'), ('MKL', 'mkl'), ('oneDNN', 'onednn')) if isinstance(k.get(key), str))
     return [f"- Computed on {v['cpu']}" + (f" (CPU kernels: {kernels})" if kernels else '')
-            + "; the last digits are those of this machine kind (see the storage notebook's section on CPU numerics)."]
+            + "; the numbers are this machine kind's: on another kind the last digits differ, weak-label selection can pick other "
+              "configurations in some seeds and a verdict whose interval ends near zero can flip (measured between an Intel Xeon "
+              "and an AMD EPYC: the storage notebook's section on CPU numerics)."]
 
 def _source_pairs_lines(doc:dict) -> list:
     "The pair sources' pair accuracy (`results.source_pairs_line`) as one sentence, when the run has pair sources."

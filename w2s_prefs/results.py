@@ -8,6 +8,7 @@ Docs: https://w2s-prefs.github.io/w2s_prefs/results.html.md"""
 # %% ../nbs/12_results.ipynb #1b26e352
 from __future__ import annotations
 import csv, io, json, math, warnings
+from typing import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from .storage import atomic_write, check_writable
@@ -15,7 +16,8 @@ from .metrics import summarize_seeds, mean_ci, format_table
 
 # %% auto #0
 __all__ = ['PROTOCOLS', 'PGR_SE_WARN', 'SCHEMA', 'SCALARS', 'REQUIRED', 'source_pairs_line', 'references', 'family', 'Results',
-           'results_dict', 'save_results', 'write_table', 'load_sweep', 'ResultsError', 'check_results', 'load_results']
+           'results_dict', 'save_results', 'write_table', 'load_sweep', 'ResultsError', 'check_results',
+           'read_document', 'write_document', 'load_results']
 
 # %% ../nbs/12_results.ipynb #25f545da
 PROTOCOLS = dict(pgr='weak-selected', fixed_pgr='fixed recipe')   # the run keys of the two protocols and their table labels
@@ -264,16 +266,32 @@ def check_results(doc, # a results document (`results_dict`, or a parsed `result
                            f"{source}: {why}{hint}; rerun the experiment")
     return doc
 
+# %% ../nbs/12_results.ipynb #82f4d443
+def read_document(path:str|Path, # a JSON document, or the folder holding it as `name`
+                  what:str, # what it holds, for messages: 'results', 'suite results', 'DPO results'
+                  prog:str, # the command that writes it, for the hint
+                  name:str='results.json', # its file name inside a folder
+                  problem:Callable|None=None, # `problem(doc) -> str|None`: what is wrong with the parsed document (None: nothing)
+                 ) -> tuple[Path, dict]:
+    "The file and parsed JSON document at `path`; missing, unreadable or refused by `problem`, one clear error naming `prog`."
+    p = Path(path).expanduser()
+    if p.is_dir(): p = p/name
+    if not p.is_file(): raise FileNotFoundError(f"no {what} at {p}; run `{prog} --out {p.parent}` first")
+    try: doc = json.loads(p.read_text())
+    except json.JSONDecodeError as e: raise ResultsError(f"{p} is not valid JSON ({e}); rerun {prog}") from None
+    except UnicodeDecodeError: raise ResultsError(f"{p} is not a text file; rerun {prog}") from None
+    except OSError as e: raise ResultsError(f"cannot read {p}: {e.strerror or e}") from None
+    if problem and (why := problem(doc)): raise ResultsError(f"{p} is not a usable {what} document: {why}; rerun {prog}")
+    return p, doc
+
+def write_document(doc:dict, out:str|Path, name:str='results.json') -> Path:
+    "Write `doc` as `out/name`, atomically (a reader sees the old file or the whole new one)."
+    return atomic_write(Path(out)/name, lambda f: f.write(json.dumps(doc, indent=1, default=float).encode()))
+
 # %% ../nbs/12_results.ipynb #3dd09c9c
 def load_results(path:str|Path, # a `results.json`, or the directory holding it
                  required:tuple=REQUIRED, # metrics every method must have, finite in every seed
                 ) -> dict:
     "The checked results document at `path` (see `check_results`); a missing, unreadable or untrustworthy file is one clear error."
-    p = Path(path).expanduser()
-    if p.is_dir(): p = p/'results.json'
-    if not p.exists(): raise FileNotFoundError(f"no results at {p}; run `w2s-prefs --out {p.parent}` first")
-    try: doc = json.loads(p.read_text())
-    except json.JSONDecodeError as e: raise ResultsError(f"{p} is not valid JSON ({e}); rerun the experiment") from None
-    except UnicodeDecodeError: raise ResultsError(f"{p} is not a text file; rerun the experiment") from None
-    except OSError as e: raise ResultsError(f"cannot read {p}: {e.strerror or e}") from None
+    p, doc = read_document(path, 'results', 'w2s-prefs')
     return check_results(doc, p, required)

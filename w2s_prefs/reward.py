@@ -25,7 +25,8 @@ from .protocol import best_config
 from .config import SCHEDULE
 from .metrics import mean_ci, pgr
 from .report import verdict, _ci, block_span, block_markers
-from .dpo import smollm2, machine, run_options, console, save_results, read_results, DPOTask, DPO_TASKS, Judge, judge_indices
+from .dpo import smollm2, machine, run_options, DPOTask, DPO_TASKS, Judge, judge_indices
+from .results import read_document, write_document
 
 # %% auto #0
 __all__ = ['PREFSETS', 'register_prefset', 'HF_PREFSETS', 'SCHEDULE_RM', 'STUDENTS', 'BASELINE', 'CONFIGS', 'REWARD_FORMAT',
@@ -517,7 +518,7 @@ def reward_problem(doc) -> str|None:
 
 def load_reward_results(path:str|Path) -> dict:
     "The reward results document at `path` (a file or its folder), checked: one clear error otherwise."
-    return read_results(path, 'reward', 'w2s-prefs-reward', reward_problem)[1]
+    return read_document(path, 'reward results', 'w2s-prefs-reward', problem=reward_problem)[1]
 
 # %% ../nbs/29_reward.ipynb #1c78ec7b
 MEASURED = 'Measured: '   # the block's timing line: the one line `--check` does not compare (times differ from run to run)
@@ -575,7 +576,7 @@ def _png(fig) -> bytes:
 def write_reward_outputs(doc:dict, out:str|Path) -> Path:
     "Write `results.json` and `reward.png` to `out`."
     out = check_writable(out)
-    save_results(doc, out)
+    write_document(doc, out)
     png = _png(plot_reward(doc))
     atomic_write(out/'reward.png', lambda f: f.write(png))
     return out/'results.json'
@@ -617,7 +618,7 @@ def reward_parser() -> argparse.ArgumentParser:
 
 def reward_main(argv:list|None=None):
     "Entry point of the `w2s-prefs-reward` console script."
-    from w2s_prefs.cli import normalise_argv
+    from w2s_prefs.cli import normalise_argv, console
     a = reward_parser().parse_args(normalise_argv(sys.argv[1:] if argv is None else list(argv)))
     def body():
         if a.readme_only or a.check:

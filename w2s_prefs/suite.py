@@ -8,7 +8,7 @@ Docs: https://w2s-prefs.github.io/w2s_prefs/suite.html.md"""
 
 # %% ../nbs/25_suite.ipynb #dd512fe5
 from __future__ import annotations
-import json, math, signal, sys, threading, time, warnings
+import json, math, sys, time, warnings
 from pathlib import Path
 from typing import Annotated
 import numpy as np
@@ -16,12 +16,11 @@ from scipy import stats
 from fastcore.script import anno_parser
 from .storage import atomic_write, check_writable
 from .metrics import mean_ci
-from .results import load_results
+from .results import load_results, read_document
 from .report import verdict, _ci, machine_lines
 from .sweep import (normalise_point, point_id, parse_assignments, run_sweep, point_error, Assignments, SWEEP_REQUIRED,
                              settings as point_settings)
-from .cli import USER_ERRORS, normalise_argv
-from .runs import Terminated
+from .cli import console, normalise_argv
 from .methods import RECIPE_BASELINE
 
 # %% auto #0
@@ -334,11 +333,7 @@ def run_suite(names:list|None=None, # setting names (default: all)
 
 def load_suite(path:str|Path) -> dict:
     "The suite document at `path` (a suite.json or its directory); a one-line `ValueError` when it is missing or not one."
-    p = Path(path).expanduser()
-    p = p/'suite.json' if p.is_dir() else p
-    if not p.is_file(): raise FileNotFoundError(f"no suite results at {p}; run w2s-prefs-suite --out {p.parent} first")
-    try: doc = json.loads(p.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as e: raise ValueError(f"{p} is not a suite document ({e})") from None
+    p, doc = read_document(path, 'suite results', 'w2s-prefs-suite', name='suite.json')
     if not isinstance(doc, dict) or doc.get('schema') != SCHEMA:
         raise ValueError(f"{p} has schema {doc.get('schema') if isinstance(doc, dict) else None!r}, expected {SCHEMA!r}; "
                          "run w2s-prefs-suite again (finished settings are reused)")
@@ -389,20 +384,9 @@ def main(argv:list|None=None):
     p = anno_parser(w2s_prefs_suite, prog='w2s-prefs-suite')
     args = vars(p.parse_args(normalise_argv(sys.argv[1:] if argv is None else list(argv))))
     for k in ('pdb', 'xtra'): args.pop(k, None)
-    main_thread = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGTERM, _terminate) if main_thread else None
-    try: doc = w2s_prefs_suite(**args)
-    except USER_ERRORS as e: print(f"w2s-prefs-suite: error: {' '.join(str(e).split())}", file=sys.stderr); sys.exit(2)
-    except KeyboardInterrupt as e:
-        print(f"w2s-prefs-suite: {'terminated' if isinstance(e, Terminated) else 'interrupted'}; finished settings are kept under "
-              "--out/points; rerun the same command to run only the rest", file=sys.stderr); sys.exit(143 if isinstance(e, Terminated) else 130)
-    finally:
-        if main_thread: signal.signal(signal.SIGTERM, previous)
+    doc = console('w2s-prefs-suite', lambda: w2s_prefs_suite(**args),
+                  'finished settings are kept under --out/points; rerun the same command to run only the rest')
     if doc and any(r['status'] == 'failed' for r in doc['settings']): sys.exit(1)
-
-def _terminate(signum, frame):
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    raise Terminated()
 
 # %% ../nbs/25_suite.ipynb #b7a05255
 if __name__ == '__main__' and getattr(globals().get('__spec__'), 'name', None) == 'w2s_prefs.suite':

@@ -21,8 +21,8 @@ from .data import DATASETS
 from .models import WEAK, STRONG
 from .config import defaults_for
 from .figures import varying, summarize, group_key, settings_label, none_to_nan, save_sweep_figures
-from .cli import w2s_prefs_run, run_settings, USER_ERRORS, normalise_argv
-from .runs import Terminated, code_digest   # SIGTERM as an interruption, as in `w2s-prefs`; the source digest of finished points
+from .cli import w2s_prefs_run, run_settings, console, normalise_argv
+from .runs import code_digest   # the source digest of finished points
 
 # %% auto #0
 __all__ = ['CONTROLLED', 'TRAIN_SETTINGS', 'SYNTHETIC_ALIASES', 'SWEEP_REQUIRED', 'OUTPUT_FILES', 'Assignments', 'settings',
@@ -472,28 +472,13 @@ def w2s_prefs_sweep(
     if summary['files']: print(f"wrote {', '.join(summary['files'].values())}, summary.json")
     return summary
 
-def _terminate(signum, frame):
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)   # one is enough: let the shutdown finish
-    _terminate.received = True   # Ray's wait may hand the interruption on as a plain KeyboardInterrupt
-    raise Terminated()
-
 def main(argv:list|None=None):
     "Entry point of the `w2s-prefs-sweep` console script (and of `python -m w2s_prefs.sweep`)."
     p = anno_parser(w2s_prefs_sweep, prog='w2s-prefs-sweep')
     args = vars(p.parse_args(normalise_argv(sys.argv[1:] if argv is None else list(argv))))
     for k in ('pdb', 'xtra'): args.pop(k, None)
-    _terminate.received = False
-    main_thread = threading.current_thread() is threading.main_thread()   # signals can be set only there (not in a test runner's thread)
-    previous = signal.signal(signal.SIGTERM, _terminate) if main_thread else None
-    try: summary = w2s_prefs_sweep(**args)
-    except USER_ERRORS as e:
-        print(f"w2s-prefs-sweep: error: {e}", file=sys.stderr); sys.exit(2)
-    except KeyboardInterrupt as e:
-        how = 'terminated' if isinstance(e, Terminated) or _terminate.received else 'interrupted'
-        print(f"w2s-prefs-sweep: {how}; finished points are kept under --out/points and summary.json says what finished; "
-              "rerun the same command to run only the rest", file=sys.stderr); sys.exit(143 if how == 'terminated' else 130)
-    finally:
-        if main_thread: signal.signal(signal.SIGTERM, previous)
+    summary = console('w2s-prefs-sweep', lambda: w2s_prefs_sweep(**args), 'finished points are kept under --out/points and '
+                      'summary.json says what finished; rerun the same command to run only the rest')
     if summary and summary['failed']: sys.exit(1)
 
 # %% ../nbs/21_sweep.ipynb #a122b2d8
