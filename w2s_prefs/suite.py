@@ -14,9 +14,9 @@ from typing import Annotated
 import numpy as np
 from scipy import stats
 from fastcore.script import anno_parser
-from .storage import atomic_write, check_writable
+from .storage import check_writable
 from .metrics import mean_ci
-from .results import load_results, read_document
+from .results import load_results, read_document, write_document
 from .report import verdict, _ci, machine_lines
 from .sweep import (normalise_point, point_id, parse_assignments, run_sweep, point_error, Assignments, SWEEP_REQUIRED,
                              settings as point_settings)
@@ -328,7 +328,7 @@ def run_suite(names:list|None=None, # setting names (default: all)
     table = suite_table(docs)
     doc = dict(schema=SCHEMA, settings=rows, **table, **suite_regime(docs), headline=suite_headline(table), versions=suite_versions(docs),
                seconds=time.time() - t0)
-    atomic_write(out/'suite.json', lambda f: f.write(json.dumps(doc, indent=1).encode()))
+    write_document(doc, out, 'suite.json')
     return doc
 
 def load_suite(path:str|Path) -> dict:
