@@ -9,8 +9,7 @@ Docs: https://w2s-prefs.github.io/w2s_prefs/cli.html.md"""
 from __future__ import annotations
 import argparse, dataclasses, signal, sys, tempfile, time, typing, warnings
 from pathlib import Path
-from .data import DATASETS, DatasetNotFound
-from .models import WEAK, STRONG
+from .data import DatasetNotFound
 from .text import WeightsNotFound
 from .storage import default_cache_dir, lock_dir, LOCK_NAME
 from .methods import METHODS

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse, copy, dataclasses, io, json, math, sys, tempfile, time, warnings
 from pathlib import Path
 from typing import Callable
-import numpy as np, torch
+import torch
 from torch import Tensor
 import w2s_prefs
 from .storage import PINNED, exec_natively, cpu_numerics, fingerprint, cached, atomic_write, check_writable, default_cache_dir, clean_stale_tmp

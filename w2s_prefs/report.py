@@ -8,7 +8,7 @@ Docs: https://w2s-prefs.github.io/w2s_prefs/report.html.md"""
 
 # %% ../nbs/22_report.ipynb #b057bb13
 from __future__ import annotations
-import io, sys
+import io, re, sys
 from pathlib import Path
 import numpy as np
 import matplotlib.pyplot as plt
@@ -18,7 +18,8 @@ from .figures import plot_pgr, _students
 
 # %% auto #0
 __all__ = ['PROTOCOL_NAMES', 'START', 'END', 'README_METRICS', 'verdict', 'results_markdown', 'machine_lines', 'block_markers',
-           'ReadmeError', 'block_span', 'update_readme', 'readme_main', 'compare_markdown', 'explorer']
+           'ReadmeError', 'block_span', 'update_readme', 'machine_kind', 'kind_note', 'readme_main', 'compare_markdown',
+           'explorer']
 
 # %% ../nbs/22_report.ipynb #ef44bbb5
 def _ci(st, signed=False):
@@ -164,6 +165,21 @@ def update_readme(results_dir:str|Path, readme:str|Path='README.md', check:bool=
         atomic_write(readme.parent/figure, lambda f: f.write(png.getvalue()))
     return True
 
+# %% ../nbs/22_report.ipynb #19f460cb
+def machine_kind(block:str) -> str|None:
+    "The processor a generated block's 'Computed on' line names (`machine_lines`); None when it names none."
+    m = re.search(r'^- Computed on (.+?)(?: \(CPU kernels: [^)]*\))?; ', block, re.M)
+    return m and m.group(1)
+
+def kind_note(old:str, # the README's block as committed
+              new:str, # the block this run's results give
+             ) -> str:
+    "Why a stale block may differ without any code change: the two name different processors ('' when they do not)."
+    a, b = machine_kind(old), machine_kind(new)
+    if not (a and b and a != b): return ''
+    return (f"; the README's block was computed on {a}, this run on {b}: on another machine kind weak-label selection can pick "
+            "other configurations (the storage notebook's section on CPU numerics), so regenerate every block on the kind CI runs on")
+
 # %% ../nbs/22_report.ipynb #c183f757
 def _one_line(e:Exception) -> str:
     "An error as one line: an OS error's reason and file, anything else its message."
@@ -182,8 +198,10 @@ def readme_main(argv:list|None=None):
     except (ValueError, OSError) as e: print(f"w2s-prefs-readme: error: {_one_line(e)}", file=sys.stderr); sys.exit(2)
     if a.check and not ok:
         opts = (f' --block {a.block}' if a.block else '') + (f' --figure {a.figure}' if a.figure != 'docs/pgr.png' else '')
+        text = Path(a.readme).read_text(); i, j = block_span(text, a.block, a.readme)
+        note = kind_note(text[i:j], _block_markdown(a.results_dir, a.block, a.figure)[0])
         print(f"w2s-prefs-readme: {a.readme}'s {block_markers(a.block)[0]} block differs from {a.results_dir}/{'suite' if a.block == 'suite' else 'results'}.json: "
-              f"run `w2s-prefs-readme {a.results_dir} {a.readme}{opts}` and commit", file=sys.stderr); sys.exit(1)
+              f"run `w2s-prefs-readme {a.results_dir} {a.readme}{opts}` and commit{note}", file=sys.stderr); sys.exit(1)
     print(f"{a.readme}: results block {'up to date' if a.check else 'written'} from {a.results_dir}")
 
 # %% ../nbs/22_report.ipynb #ae9db908

@@ -16,8 +16,8 @@ from .metrics import summarize_seeds, mean_ci, format_table
 
 # %% auto #0
 __all__ = ['PROTOCOLS', 'PGR_SE_WARN', 'SCHEMA', 'SCALARS', 'REQUIRED', 'source_pairs_line', 'references', 'family', 'Results',
-           'results_dict', 'save_results', 'write_table', 'load_sweep', 'ResultsError', 'check_results',
-           'read_document', 'write_document', 'load_results']
+           'write_document', 'results_dict', 'save_results', 'write_table', 'load_sweep', 'ResultsError',
+           'check_results', 'read_document', 'load_results']
 
 # %% ../nbs/12_results.ipynb #25f545da
 PROTOCOLS = dict(pgr='weak-selected', fixed_pgr='fixed recipe')   # the run keys of the two protocols and their table labels
@@ -125,6 +125,11 @@ class Results:
         return '\n'.join([head_line, t, '', 'paired per-seed PGR differences:', paired] + [x for x in notes if x])
     def __repr__(self): return self.table()
 
+# %% ../nbs/12_results.ipynb #4c0bfd1d
+def write_document(doc:dict, out:str|Path, name:str='results.json') -> Path:
+    "Write `doc` as `out/name`, atomically (a reader sees the old file or the whole new one)."
+    return atomic_write(Path(out)/name, lambda f: f.write(json.dumps(doc, indent=1, default=float).encode()))
+
 # %% ../nbs/12_results.ipynb #f2502f7e
 SCHEMA = 'w2s_prefs.results/2'
 SCALARS = ('accuracy', 'pgr', 'agreement', 'corrected', 'corrupted', 'misfit', 'gain', 'ece', 'weak_accuracy', 'acc_ceiling',
@@ -166,7 +171,7 @@ def save_results(res:Results, out:str|Path) -> dict:
     "Write `results.json` and `runs.csv` to `out` (atomically); returns the paths."
     out = check_writable(out)
     doc = results_dict(res)
-    atomic_write(out/'results.json', lambda f: f.write(json.dumps(doc, indent=1).encode()))
+    write_document(doc, out)
     hp_keys = sorted({k for r in res.runs for k in r['config']})
     cols = ['method', 'seed'] + [k for k in SCALARS if k in res.runs[0]] + hp_keys + ['seconds']
     buf = io.StringIO()
@@ -283,10 +288,6 @@ def read_document(path:str|Path, # a JSON document, or the folder holding it as 
     except OSError as e: raise ResultsError(f"cannot read {p}: {e.strerror or e}") from None
     if problem and (why := problem(doc)): raise ResultsError(f"{p} is not a usable {what} document: {why}; rerun {prog}")
     return p, doc
-
-def write_document(doc:dict, out:str|Path, name:str='results.json') -> Path:
-    "Write `doc` as `out/name`, atomically (a reader sees the old file or the whole new one)."
-    return atomic_write(Path(out)/name, lambda f: f.write(json.dumps(doc, indent=1, default=float).encode()))
 
 # %% ../nbs/12_results.ipynb #3dd09c9c
 def load_results(path:str|Path, # a `results.json`, or the directory holding it

@@ -18,7 +18,7 @@ from .storage import fingerprint, atomic_write, check_writable, cpu_numerics
 from .data import DatasetNotFound, Registry, default_data_root
 from .models import STRONG, FrozenEncoder, register_strong, get_strong
 from .embed import embed
-from .text import TextDataset, WeightsNotFound, rotten_tomatoes, glove_featurizer, hf_encoder, minilm
+from .text import TextDataset, rotten_tomatoes, glove_featurizer, hf_encoder, minilm
 from .probes import train_heads
 from .methods import SEARCH, RECIPE
 from .protocol import best_config

@@ -16,7 +16,7 @@ from fastcore.script import anno_parser
 from .storage import atomic_write, check_writable, default_cache_dir
 from .synthetic import make_synthetic
 from . import experiment
-from .results import save_results, load_results, write_table, load_sweep, ResultsError
+from .results import save_results, load_results, write_table, load_sweep, write_document
 from .data import DATASETS
 from .models import WEAK, STRONG
 from .config import defaults_for
@@ -409,7 +409,7 @@ def finish_sweep(points:list, status:dict, info:dict, out:Path, t0:float, interr
                    failed=count('failed'), not_run=len(points) - len(status), interrupted=interrupted, seconds=time.time() - t0,
                    files={k: Path(v).name for k, v in files.items()},
                    point_status=[dict(id=pid, status=status.get(pid, 'not run'), settings=p, **info.get(pid, {})) for pid, p in points])
-    atomic_write(out/'summary.json', lambda f: f.write(json.dumps(summary, indent=1).encode()))
+    write_document(summary, out, 'summary.json')
     return summary
 
 def format_summary(summary:dict) -> str:
