@@ -18,8 +18,8 @@ from .figures import plot_pgr, _students
 
 # %% auto #0
 __all__ = ['PROTOCOL_NAMES', 'START', 'END', 'README_METRICS', 'verdict', 'results_markdown', 'machine_lines', 'block_markers',
-           'ReadmeError', 'block_span', 'update_readme', 'machine_kind', 'kind_note', 'readme_main', 'compare_markdown',
-           'explorer']
+           'selection_margins', 'ReadmeError', 'block_span', 'update_readme', 'machine_kind', 'kind_note',
+           'readme_main', 'compare_markdown', 'explorer']
 
 # %% ../nbs/22_report.ipynb #ef44bbb5
 def _ci(st, signed=False):
@@ -85,7 +85,7 @@ def results_markdown(doc:dict, figure:str='docs/pgr.png') -> str:
     say.append("- Where the students depart from the weak labels (test set; corrected = share of the weak supervisor's errors the student "
                "gets right, corrupted = share of its correct labels the student gets wrong), by PGR: "
                + ', '.join(f"`{m}` {M[m]['corrected']['mean']:.3f} / {M[m]['corrupted']['mean']:.3f}" for m in order) + '.')
-    return '\n'.join(rows + ['', f'![PGR per method]({figure})', ''] + say + _regime_lines(doc) + _source_pairs_lines(doc)) + '\n'
+    return '\n'.join(rows + ['', f'![PGR per method]({figure})', ''] + say + _margin_lines(doc) + _regime_lines(doc) + _source_pairs_lines(doc)) + '\n'
 
 def machine_lines(v) -> list:
     "Which processor and CPU kernels computed the results (`experiment.versions`): the machine kind whose digits they are."
@@ -114,6 +114,34 @@ def block_markers(block:str|None=None) -> tuple[str, str]:
     return f'<!-- {name}:start -->', f'<!-- {name}:end -->'
 
 START, END = block_markers()
+
+# %% ../nbs/22_report.ipynb #eaab7b8d
+def selection_margins(doc:dict) -> dict|None:
+    "`dict(rows, margins)`: the held-out rows, and how many of weak-label selection's choices (every student and seed) the best configuration won by 0 (a tie), 1, 2, and 3 or more rows; None when its score is not a row count."
+    cfg = doc.get('config', {})
+    n, f = cfg.get('data', {}).get('n_train'), cfg.get('val_frac')
+    if 'val_agreement' not in str(cfg.get('selection', '')) or not isinstance(n, int) or not isinstance(f, (int, float)): return None
+    rows, margins = round(n * f), [0] * 4
+    for name, m in doc['methods'].items():
+        if name == 'ceiling': continue   # chosen on ground truth
+        by_seed = {}
+        for r in m.get('selection', []): by_seed.setdefault(r['seed'], []).append(r['score'] * rows)
+        for scores in by_seed.values():
+            if len(scores) < 2: continue
+            if any(abs(s - round(s)) > 1e-3 for s in scores): return None   # not whole rows: not agreement on this split
+            best, second = sorted((round(s) for s in scores), reverse=True)[:2]
+            margins[min(best - second, 3)] += 1
+    return dict(rows=rows, margins=margins) if sum(margins) else None
+
+def _margin_lines(doc:dict) -> list:
+    "`selection_margins` as one sentence."
+    sm = selection_margins(doc)
+    if sm is None: return []
+    m = sm['margins']
+    return [f"- How narrowly weak-label selection chose (agreement with the weak labels on each seed's {sm['rows']} held-out rows; "
+            f"every student and seed): of {sum(m)} choices, {m[0]} were ties, settled by grid order (the first tied "
+            f"configuration), {m[1]} were decided by one row and {m[2]} by two; a last-bit difference, such as another machine kind's "
+            "CPU kernels, can turn those."]
 
 # %% ../nbs/22_report.ipynb #4dc27c29
 README_METRICS = ('accuracy', 'pgr', 'agreement', 'corrected', 'corrupted')   # what `results_markdown` prints, finite in every seed

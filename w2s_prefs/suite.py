@@ -17,7 +17,7 @@ from fastcore.script import anno_parser
 from .storage import check_writable
 from .metrics import mean_ci
 from .results import load_results, read_document, write_document
-from .report import verdict, _ci, machine_lines
+from .report import verdict, _ci, machine_lines, selection_margins
 from .sweep import (normalise_point, point_id, parse_assignments, run_sweep, point_error, Assignments, SWEEP_REQUIRED,
                              settings as point_settings)
 from .cli import console, normalise_argv
@@ -178,7 +178,7 @@ def _baseline_se(doc:dict) -> float|None:
 
 def setting_regime(doc:dict, # a results document
                   ) -> dict|None:
-    "`dict(seeds, weak_accuracy, ceiling_accuracy, pgr_se, per_seed={key: {seed: value}}, mean={key: mean_ci})` of `doc`'s regime diagnostics (None: it has none)."
+    "`dict(seeds, weak_accuracy, ceiling_accuracy, pgr_se, per_seed={key: {seed: value}}, mean={key: mean_ci}, selection=report.selection_margins)` of `doc`'s regime diagnostics (None: it has none)."
     per = ((doc.get('diagnostics') or {}).get('regime') or {}).get('per_seed')
     if not isinstance(per, list) or not all(isinstance(r, dict) and 'seed' in r for r in per) or not per: return None
     values = {k: {json.dumps(r['seed'], sort_keys=True): float(r[k]) for r in per if _finite(r.get(k))} for k in REGIME_COLUMNS}
@@ -187,7 +187,8 @@ def setting_regime(doc:dict, # a results document
         warnings.simplefilter('ignore')
         mean = {k: mean_ci(list(v.values())) for k, v in values.items() if v}
     return dict(seeds=[r['seed'] for r in per], weak_accuracy=number(doc.get('weak_accuracy')),
-                ceiling_accuracy=number(doc.get('strong_accuracy')), pgr_se=_baseline_se(doc), per_seed=values, mean=mean)
+                ceiling_accuracy=number(doc.get('strong_accuracy')), pgr_se=_baseline_se(doc), per_seed=values, mean=mean,
+                selection=selection_margins(doc))
 
 # %% ../nbs/25_suite.ipynb #b4329d60
 def regime_contrast(regimes:dict, # `{setting: setting_regime(...)}`
@@ -221,6 +222,8 @@ def suite_regime(docs:dict, # {setting name: results document}
 # %% ../nbs/25_suite.ipynb #75711adb
 def _num(v) -> str: return 'n/a' if v is None else f'{v:.3f}'
 
+def _margins(sel) -> str: return 'n/a' if not sel else f"{sel['margins'][0]} / {sel['margins'][1]} of {sum(sel['margins'])}"
+
 def _direction(diff:dict) -> str: return {'beats': 'higher', 'loses to': 'lower'}.get(verdict(diff), 'not distinguishable')
 
 def regime_markdown(doc:dict, # a suite document (or anything holding `suite_regime`'s keys)
@@ -228,13 +231,14 @@ def regime_markdown(doc:dict, # a suite document (or anything holding `suite_reg
     "The regime table (one row per setting), the contrast of the default with the setting it replaced, and each setting's warnings."
     R = doc.get('regime') or {}
     if not R: return []
-    head = ['setting', 'seeds', 'weak / ceiling accuracy', 'PGR test s.e.', *REGIME_COLUMNS.values()]
+    head = ['setting', 'seeds', 'weak / ceiling accuracy', 'PGR test s.e.', *REGIME_COLUMNS.values(), 'weak-label choices: ties / won by one row']
     lines = ["**Can each setting show weak-to-strong generalization?** The regime diagnostics of every setting, from this run's results "
              "(`regime`; means over seeds; PGR test s.e.: the median over seeds of the test-sampling standard error of "
-             "`weak_soft`'s PGR)", '', '| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
+             "`weak_soft`'s PGR; weak-label choices: of every student's choice in every seed, how many were ties on the held-out "
+             "agreement with the weak labels and how many were won by one held-out row, `report.selection_margins`)", '', '| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
     for n, r in R.items():
         cells = [str(len(r['seeds'])), f"{_num(r['weak_accuracy'])} / {_num(r['ceiling_accuracy'])}", _num(r['pgr_se']),
-                 *(_num((r['mean'].get(k) or {}).get('mean')) for k in REGIME_COLUMNS)]
+                 *(_num((r['mean'].get(k) or {}).get('mean')) for k in REGIME_COLUMNS), _margins(r.get('selection'))]
         lines.append(f"| {n} | " + ' | '.join(cells) + ' |')
     lines.append('')
     for pair, c in (doc.get('contrast') or {}).items():
@@ -339,8 +343,10 @@ def load_suite(path:str|Path) -> dict:
                          "run w2s-prefs-suite again (finished settings are reused)")
     if not all(isinstance(doc.get(k), dict) for k in ('protocols', 'regime', 'warnings', 'contrast')):
         raise ValueError(f"{p} is not a complete suite document (its protocols, regime, warnings or contrast are missing)")
+    margins = lambda s: s is None or (isinstance(s, dict) and isinstance(s.get('rows'), int) and isinstance(s.get('margins'), list)
+                                      and len(s['margins']) == 4 and all(isinstance(m, int) and m >= 0 for m in s['margins']))
     rec = lambda r: isinstance(r, dict) and isinstance(r.get('seeds'), list) and isinstance(r.get('mean'), dict) and all(
-        isinstance(r.get(k), (int, float, type(None))) for k in ('weak_accuracy', 'ceiling_accuracy', 'pgr_se'))
+        isinstance(r.get(k), (int, float, type(None))) for k in ('weak_accuracy', 'ceiling_accuracy', 'pgr_se')) and margins(r.get('selection'))
     side = lambda c: isinstance(c, dict) and all(isinstance(v, dict) and isinstance(v.get('diff'), dict) and all(
         isinstance(v.get(k), (int, float)) for k in ('new', 'old')) and k in REGIME_COLUMNS for k, v in c.items())
     if not (all(map(rec, doc['regime'].values())) and all(' vs ' in k and side(c) for k, c in doc['contrast'].items())
