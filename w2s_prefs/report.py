@@ -8,7 +8,7 @@ Docs: https://w2s-prefs.github.io/w2s_prefs/report.html.md"""
 
 # %% ../nbs/22_report.ipynb #b057bb13
 from __future__ import annotations
-import io, re, sys
+import io, json, re, sys
 from pathlib import Path
 import numpy as np
 import matplotlib.pyplot as plt
@@ -124,8 +124,10 @@ def selection_margins(doc:dict) -> dict|None:
     rows, margins = round(n * f), [0] * 4
     for name, m in doc['methods'].items():
         if name == 'ceiling': continue   # chosen on ground truth
-        by_seed = {}
-        for r in m.get('selection', []): by_seed.setdefault(r['seed'], []).append(r['score'] * rows)
+        recs, by_seed = m.get('selection') or [], {}
+        if not isinstance(recs, list) or not all(isinstance(r, dict) and isinstance(r.get('score'), (int, float)) for r in recs):
+            return None   # a hand-edited or truncated record: no count rather than a wrong one
+        for r in recs: by_seed.setdefault(json.dumps(r.get('seed')), []).append(r['score'] * rows)
         for scores in by_seed.values():
             if len(scores) < 2: continue
             if any(abs(s - round(s)) > 1e-3 for s in scores): return None   # not whole rows: not agreement on this split
