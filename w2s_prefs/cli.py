@@ -8,6 +8,7 @@ Docs: https://w2s-prefs.github.io/w2s_prefs/cli.html.md"""
 # %% ../nbs/19_cli.ipynb #3db923b1
 from __future__ import annotations
 import argparse, dataclasses, signal, sys, tempfile, time, typing, warnings
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from .data import DatasetNotFound
 from .text import WeightsNotFound
@@ -152,7 +153,7 @@ def console(prog:str, # the command's name, first word of every line it prints
             body, # `body()` runs the command
             kept:str, # what an interrupted run keeps, for the one line
            ):
-    "Run `body()` as the console script `prog` and return what it returns; a fault ends in one line and exit 2, 130 or 143."
+    "Run `body()` as the console script `prog` and return what it returns; a fault ends in one line and exit 1, 2, 130 or 143."
     one_line_warnings(prog)
     received = []
     def terminate(signum, frame):
@@ -162,6 +163,9 @@ def console(prog:str, # the command's name, first word of every line it prints
         with handlers_swapped({signal.SIGTERM: terminate}): return body()
     except USER_ERRORS as e:
         print(f"{prog}: error: {' '.join(str(e).split())}", file=sys.stderr); sys.exit(2)
+    except BrokenProcessPool:   # a worker killed from outside, most often by the kernel's out-of-memory killer
+        print(f"{prog}: error: a worker process died (out of memory? `dmesg` says; fewer --workers need less); {kept}",
+              file=sys.stderr); sys.exit(1)
     except KeyboardInterrupt as e:
         term = isinstance(e, Terminated) or bool(received)
         print(f"{prog}: {'terminated' if term else 'interrupted'}; {kept}", file=sys.stderr); sys.exit(143 if term else 130)

@@ -344,11 +344,11 @@ def cpu_model() -> str:
 
 # %% ../nbs/17_experiment.ipynb #4dc1f490
 def versions() -> dict:
-    "Versions of Python, w2s_prefs (and a digest of its source: `runs.code_digest`) and the libraries that change numbers; the CPU."
+    "Versions of Python, w2s_prefs (and a digest of its source: `runs.code_digest`) and the libraries that change numbers; the CPU and the process's torch threads."
     import torchvision, numpy, scipy
     out = dict(python=platform.python_version(), w2s_prefs=w2s_prefs.__version__, torch=torch.__version__,
                torchvision=torchvision.__version__, numpy=numpy.__version__, scipy=scipy.__version__, numerics=cpu_numerics(),
-               cpu=cpu_model(), code=code_digest())
+               cpu=cpu_model(), threads=torch.get_num_threads(), code=code_digest())
     try:
         import timm; out['timm'] = timm.__version__
     except ImportError: pass

@@ -79,7 +79,7 @@ SOURCES = dict(weak_soft='none: cross-entropy to p_w', spread_soft='none: label 
 def pairs_document(results:dict, # `{setting: the dict of pair_source_experiment / default_pair_sources}`
                    seconds:float) -> dict:
     "The results document of `w2s-prefs-pairs`: every setting's per-seed rows, paired statistics and verdicts, versioned."
-    return dict(format=PAIRS_FORMAT, settings=results, seconds=seconds, created=time.strftime('%Y-%m-%dT%H:%M:%S'), numerics=cpu_numerics(), cpu=cpu_model())
+    return dict(format=PAIRS_FORMAT, settings=results, seconds=seconds, created=time.strftime('%Y-%m-%dT%H:%M:%S'), numerics=cpu_numerics(), cpu=cpu_model(), threads=torch.get_num_threads())
 
 # %% ../nbs/31_pairs.ipynb #3e333b6e
 RECIPE_KNOBS = ('lr', 'weight_decay')   # what a setting's fixed recipe must say
@@ -261,7 +261,7 @@ def pooled_markdown(doc:dict) -> list[str]:
 def pairs_markdown(doc:dict) -> str:
     "The README block of a `w2s-prefs-pairs` results document: one table and the verdicts per setting, then the pool over settings (two or more)."
     lines = [l for name, r in doc['settings'].items() for l in setting_markdown(name, r)]
-    machine = machine_lines(dict(cpu=doc.get('cpu'), numerics=doc.get('numerics')))   # none in a file written before the CPU was recorded
+    machine = machine_lines(dict(cpu=doc.get('cpu'), numerics=doc.get('numerics'), threads=doc.get('threads')))   # none in a file written before the CPU was recorded
     pooled = pooled_markdown(doc) + targets_markdown(doc) if len(doc['settings']) > 1 else []
     return '\n'.join(lines + pooled + machine + ([''] if machine else []))
 
