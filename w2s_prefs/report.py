@@ -209,6 +209,8 @@ def kind_note(old:str, # the README's block as committed
              ) -> str:
     "Why a stale block may differ without any code change: the two name different processors ('' when they do not)."
     a, b = machine_kind(old), machine_kind(new)
+    threads = re.compile(r', \d+ torch threads?$')
+    if a and b and not (threads.search(a) and threads.search(b)): a, b = threads.sub('', a), threads.sub('', b)   # one names no thread count
     if not (a and b and a != b): return ''
     return (f"; the README's block was computed on {a}, this run on {b}: on another machine kind or thread count weak-label "
             "selection can pick other configurations (the storage notebook's section on CPU numerics), so regenerate every block "
