@@ -13,11 +13,14 @@ from dataclasses import dataclass, field
 import torch
 from torch import Tensor
 from .storage import fingerprint
-from .probes import train_probe
+from .probes import train_probe, cpu_threads
 from .metrics import accuracy
 
 # %% auto #0
-__all__ = ['check_probs', 'W2SData', 'superset_size', 'Superset']
+__all__ = ['WEAK_FIT_THREADS', 'check_probs', 'W2SData', 'superset_size', 'Superset']
+
+# %% ../nbs/10_superset.ipynb #4caa22c7
+WEAK_FIT_THREADS = 2   # torch threads of a fitted weak supervisor's training and labelling, on every host (CPU only)
 
 # %% ../nbs/10_superset.ipynb #21cc9c8c
 def check_probs(p:Tensor, name:str):
@@ -170,9 +173,10 @@ class Superset:
         dev = self.weak_in_train.device
         pool, test = pool.to(dev), test.to(dev)
         if self.weak_fit is None: return self.weak_in_train[pool], self.weak_in_test[test], {}
-        probe, _ = train_probe(self.weak_in_train[wt.to(dev)], self.y_train[wt.to(dev)], n_classes=self.k, seed=seed, **self.weak_fit)
-        return (probe.predict_proba(self.weak_in_train[pool]), probe.predict_proba(self.weak_in_test[test]),
-                dict(weak_fit_indices=fingerprint(wt)))
+        with cpu_threads(WEAK_FIT_THREADS if dev.type == 'cpu' else None):   # the same supervisor whatever the host's threads
+            probe, _ = train_probe(self.weak_in_train[wt.to(dev)], self.y_train[wt.to(dev)], n_classes=self.k, seed=seed, **self.weak_fit)
+            labels = probe.predict_proba(self.weak_in_train[pool]), probe.predict_proba(self.weak_in_test[test])
+        return (*labels, dict(weak_fit_indices=fingerprint(wt)))
 
     def __repr__(self):
         return (f"Superset(train={tuple(self.x_train.shape)}, test={tuple(self.x_test.shape)}, k={self.k}, draws of "
