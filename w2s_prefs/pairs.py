@@ -261,7 +261,7 @@ def pooled_markdown(doc:dict) -> list[str]:
 def pairs_markdown(doc:dict) -> str:
     "The README block of a `w2s-prefs-pairs` results document: one table and the verdicts per setting, then the pool over settings (two or more)."
     lines = [l for name, r in doc['settings'].items() for l in setting_markdown(name, r)]
-    machine = machine_lines(dict(cpu=doc.get('cpu'), numerics=doc.get('numerics'), threads=doc.get('threads')))   # none in a file written before the CPU was recorded
+    machine = machine_lines(dict(cpu=doc.get('cpu'), numerics=doc.get('numerics')))   # none in a file written before the CPU was recorded
     pooled = pooled_markdown(doc) + targets_markdown(doc) if len(doc['settings']) > 1 else []
     return '\n'.join(lines + pooled + machine + ([''] if machine else []))
 

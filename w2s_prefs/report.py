@@ -88,17 +88,14 @@ def results_markdown(doc:dict, figure:str='docs/pgr.png') -> str:
     return '\n'.join(rows + ['', f'![PGR per method]({figure})', ''] + say + _margin_lines(doc) + _regime_lines(doc) + _source_pairs_lines(doc)) + '\n'
 
 def machine_lines(v) -> list:
-    "Which processor, CPU kernels and torch threads computed the results (`experiment.versions`): the machine kind and thread count whose digits they are."
+    "Which processor and CPU kernels computed the results (`experiment.versions`): the machine kind whose digits they are (the thread count, recorded there too, no longer changes them: `superset.WEAK_FIT_THREADS`)."
     if not isinstance(v, dict) or not isinstance(v.get('cpu'), str): return []   # results written before the CPU was recorded
     k = v.get('numerics') if isinstance(v.get('numerics'), dict) else {}
     kernels = ', '.join(f'{name} {k[key]}' for name, key in (('ATen', 'aten'), ('MKL', 'mkl'), ('oneDNN', 'onednn')) if isinstance(k.get(key), str))
-    n = v.get('threads')
-    threads = f", {n} torch thread{'s' if n != 1 else ''}" if isinstance(n, int) and not isinstance(n, bool) and n > 0 else ''
-    return [f"- Computed on {v['cpu']}{threads}" + (f" (CPU kernels: {kernels})" if kernels else '')
-            + "; the numbers are this machine kind's and thread count's: on another kind, or with another number of threads "
-              "(`OMP_NUM_THREADS`), the last digits differ, weak-label selection can pick other configurations in some seeds and a "
-              "verdict whose interval ends near zero can flip (measured between an Intel Xeon and an AMD EPYC, and between one and "
-              "two threads: the storage notebook's section on CPU numerics)."]
+    return [f"- Computed on {v['cpu']}" + (f" (CPU kernels: {kernels})" if kernels else '')
+            + "; the numbers are this machine kind's: on another kind the last digits differ, weak-label selection can pick other "
+              "configurations in some seeds and a verdict whose interval ends near zero can flip (measured between an Intel Xeon "
+              "and an AMD EPYC: the storage notebook's section on CPU numerics, which also says where the thread count mattered)."]
 
 def _source_pairs_lines(doc:dict) -> list:
     "The pair sources' pair accuracy (`results.source_pairs_line`) as one sentence, when the run has pair sources."
@@ -200,7 +197,7 @@ def update_readme(results_dir:str|Path, readme:str|Path='README.md', check:bool=
 
 # %% ../nbs/22_report.ipynb #19f460cb
 def machine_kind(block:str) -> str|None:
-    "The processor (and thread count) a generated block's 'Computed on' line names (`machine_lines`); None when it names none."
+    "The processor a generated block's 'Computed on' line names (`machine_lines`); None when it names none."
     m = re.search(r'^- Computed on (.+?)(?: \(CPU kernels: [^)]*\))?; ', block, re.M)
     return m and m.group(1)
 
@@ -209,12 +206,9 @@ def kind_note(old:str, # the README's block as committed
              ) -> str:
     "Why a stale block may differ without any code change: the two name different processors ('' when they do not)."
     a, b = machine_kind(old), machine_kind(new)
-    threads = re.compile(r', \d+ torch threads?$')
-    if a and b and not (threads.search(a) and threads.search(b)): a, b = threads.sub('', a), threads.sub('', b)   # one names no thread count
     if not (a and b and a != b): return ''
-    return (f"; the README's block was computed on {a}, this run on {b}: on another machine kind or thread count weak-label "
-            "selection can pick other configurations (the storage notebook's section on CPU numerics), so regenerate every block "
-            "where CI runs, with its thread count")
+    return (f"; the README's block was computed on {a}, this run on {b}: on another machine kind weak-label selection can pick "
+            "other configurations (the storage notebook's section on CPU numerics), so regenerate every block on the kind CI runs on")
 
 # %% ../nbs/22_report.ipynb #c183f757
 def _one_line(e:Exception) -> str:
