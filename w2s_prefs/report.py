@@ -88,7 +88,7 @@ def results_markdown(doc:dict, figure:str='docs/pgr.png') -> str:
     return '\n'.join(rows + ['', f'![PGR per method]({figure})', ''] + say + _margin_lines(doc) + _regime_lines(doc) + _source_pairs_lines(doc)) + '\n'
 
 def machine_lines(v) -> list:
-    "Which processor and CPU kernels computed the results (`experiment.versions`): the machine kind whose digits they are (the thread count, recorded there too, no longer changes them: `superset.WEAK_FIT_THREADS`)."
+    "Which processor and CPU kernels computed the results (`experiment.versions`, which records the thread count too): the machine kind whose digits they are."
     if not isinstance(v, dict) or not isinstance(v.get('cpu'), str): return []   # results written before the CPU was recorded
     k = v.get('numerics') if isinstance(v.get('numerics'), dict) else {}
     kernels = ', '.join(f'{name} {k[key]}' for name, key in (('ATen', 'aten'), ('MKL', 'mkl'), ('oneDNN', 'onednn')) if isinstance(k.get(key), str))

@@ -300,14 +300,11 @@ def suite_headline(table:dict) -> str:
 SCHEMA = 'w2s_prefs.suite/2'   # /2: the settings' regime diagnostics, warnings and the default's contrast
 
 def suite_versions(docs:dict) -> dict:
-    "The processors, CPU kernels and torch threads the settings' points were computed with (`experiment.versions`): one line of the suite block."
+    "The processors and CPU kernels the settings' points were computed with (`experiment.versions`): one line of the suite block."
     vs = [d.get('versions') if isinstance(d.get('versions'), dict) else {} for d in docs.values()]
     cpus = sorted({v['cpu'] for v in vs if isinstance(v.get('cpu'), str)})
     kernels = {json.dumps(v.get('numerics'), sort_keys=True) for v in vs}
-    threads = {json.dumps(v.get('threads')) for v in vs}
-    if not cpus: return {}
-    return dict(cpu=' and '.join(cpus), numerics=vs[0].get('numerics') if len(kernels) == 1 else None,
-                **({'threads': vs[0].get('threads')} if len(threads) == 1 and vs[0].get('threads') is not None else {}))
+    return dict(cpu=' and '.join(cpus), numerics=vs[0].get('numerics') if len(kernels) == 1 else None) if cpus else {}
 
 def run_suite(names:list|None=None, # setting names (default: all)
               overrides:dict|None=None, # `{setting: value}` for every setting that takes it
